@@ -1,0 +1,62 @@
+/** The HTTP edge: composes middleware and route modules, and serves the OpenAPI document. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { ProblemError, problem } from "../domain/problem";
+import { TIERS } from "../domain/tiers";
+import { type AppEnv, requireAdmin, requireTenant } from "./auth";
+import { DOCS_HTML } from "./docs-page";
+import { onError, validationHook } from "./problems";
+import { adminRoutes } from "./routes/admin";
+import { jobRoutes } from "./routes/jobs";
+import { runRoutes } from "./routes/runs";
+import { scheduleRoutes } from "./routes/schedules";
+
+const tierTable = Object.entries(TIERS)
+  .map(
+    ([name, t]) =>
+      `| ${name} | ${t.max_active_jobs} | ${t.max_in_flight} | ${t.requests_per_minute} | ${t.allowed_priorities.join(", ")} | ${t.min_cron_interval_seconds} s | ${t.run_retention_days} d |`,
+  )
+  .join("\n");
+
+const DESCRIPTION = `Multi-tenant scheduler for one-time, delayed and cron jobs, delivered as signed webhooks.
+
+Errors are RFC 9457 \`application/problem+json\` with \`errors[].path\` naming each failing field.
+Authenticate with \`Authorization: Bearer <token>\`: a tenant token for /v1, the admin token for /v1/admin.
+
+| tier | max active jobs | max runs in flight | requests/min | priorities | min cron interval | run retention |
+|---|---|---|---|---|---|---|
+${tierTable}`;
+
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.onError(onError);
+  app.notFound((c) => {
+    throw new ProblemError(problem(404, `No route for ${c.req.method} ${c.req.path}.`));
+  });
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+
+  app.use("/v1/admin/*", requireAdmin());
+  app.route("/v1/admin", adminRoutes());
+
+  const tenant = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  tenant.use("*", async (c, next) => {
+    if (c.req.path.startsWith("/v1/admin")) return next();
+    return requireTenant()(c, next);
+  });
+  tenant.route("/jobs", jobRoutes());
+  tenant.route("/", runRoutes());
+  tenant.route("/", scheduleRoutes());
+  app.route("/v1", tenant);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Edge scheduler API", version: "1.0.0", description: DESCRIPTION },
+    security: [{ bearer: [] }],
+  });
+  app.get("/docs", (c) => c.html(DOCS_HTML));
+  return app;
+}

@@ -1,0 +1,167 @@
+/** /v1/admin: tenants and their tokens. Guarded by ADMIN_TOKEN; tenant tokens never pass. */
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { problemDoc } from "../../contract/common";
+import {
+  CreatedTenantSchema,
+  IssuedTokenSchema,
+  TenantIdSchema,
+  TenantInputSchema,
+  TenantListSchema,
+  TenantPatchSchema,
+  TenantSchema,
+  TokenInputSchema,
+} from "../../contract/tenant";
+import { randomChars } from "../../domain/ids";
+import { fail } from "../../domain/problem";
+import type { AppEnv } from "../auth";
+import { validationHook } from "../problems";
+import { adminCall } from "../scheduler-call";
+
+const TenantParam = z.object({ id: TenantIdSchema.openapi({ param: { name: "id", in: "path" } }) });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+const body = <T extends z.ZodType>(schema: T) => ({
+  body: { content: { "application/json": { schema } }, required: true },
+});
+const errors = {
+  400: problemDoc("Invalid input"),
+  401: problemDoc("The admin token is required"),
+  404: problemDoc("No such tenant"),
+};
+
+const directory = (env: Env) =>
+  env.TENANT_DIRECTORY.get(env.TENANT_DIRECTORY.idFromName("directory"));
+
+const createTenant = createRoute({
+  method: "post",
+  path: "/tenants",
+  summary: "Create a tenant; its token and signing secret are shown once",
+  request: body(TenantInputSchema),
+  responses: {
+    201: json(CreatedTenantSchema, "Created"),
+    409: problemDoc("The id is taken"),
+    ...errors,
+  },
+});
+
+const listTenants = createRoute({
+  method: "get",
+  path: "/tenants",
+  summary: "List tenants by id",
+  request: {
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+      cursor: z.string().max(64).optional(),
+    }),
+  },
+  responses: { 200: json(TenantListSchema, "A page of tenants"), ...errors },
+});
+
+const getTenant = createRoute({
+  method: "get",
+  path: "/tenants/{id}",
+  summary: "Read a tenant",
+  request: { params: TenantParam },
+  responses: { 200: json(TenantSchema, "The tenant"), ...errors },
+});
+
+const patchTenant = createRoute({
+  method: "patch",
+  path: "/tenants/{id}",
+  summary: "Change a tenant's name, tier or suspension (effective on its next request)",
+  request: { params: TenantParam, ...body(TenantPatchSchema) },
+  responses: { 200: json(TenantSchema, "The tenant"), ...errors },
+});
+
+const issueToken = createRoute({
+  method: "post",
+  path: "/tenants/{id}/tokens",
+  summary: "Issue a token (rotation: issue, switch, revoke the old one)",
+  request: { params: TenantParam, ...body(TokenInputSchema) },
+  responses: { 201: json(IssuedTokenSchema, "The token, shown once"), ...errors },
+});
+
+const revokeToken = createRoute({
+  method: "delete",
+  path: "/tenants/{id}/tokens/{token_id}",
+  summary: "Revoke a token; it fails at once",
+  request: {
+    params: TenantParam.extend({
+      token_id: z
+        .string()
+        .regex(/^[0-9a-z]{16}$/)
+        .openapi({ param: { name: "token_id", in: "path" } }),
+    }),
+  },
+  responses: { 204: { description: "Revoked" }, ...errors },
+});
+
+export function adminRoutes(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.openapi(createTenant, async (c) => {
+    const input = c.req.valid("json");
+    const id = input.id ?? `t-${randomChars(12)}`;
+    const now = new Date().toISOString();
+    const entry = {
+      id,
+      name: input.name,
+      tier: input.tier,
+      suspended: false,
+      created_at: now,
+      updated_at: now,
+    };
+    // The directory reserves the id first, so two creations of one id cannot both succeed.
+    if (!(await directory(c.env).reserve(entry)))
+      throw fail.conflict(`Tenant ${id} already exists.`);
+    try {
+      const created = await adminCall(c.env, id, "initialize", {
+        id,
+        name: input.name,
+        tier: input.tier,
+      });
+      const { token: _t, token_id: _i, signing_secret: _s, ...view } = created;
+      await directory(c.env).upsert(view);
+      c.header("location", `/v1/admin/tenants/${id}`);
+      return c.json(created, 201);
+    } catch (error) {
+      await directory(c.env).release(id);
+      throw error;
+    }
+  });
+
+  app.openapi(listTenants, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    return c.json(await directory(c.env).list(limit, cursor ?? null), 200);
+  });
+
+  app.openapi(getTenant, async (c) =>
+    c.json(await adminCall(c.env, c.req.valid("param").id, "getTenant"), 200),
+  );
+
+  app.openapi(patchTenant, async (c) => {
+    const tenant = await adminCall(
+      c.env,
+      c.req.valid("param").id,
+      "updateTenant",
+      c.req.valid("json"),
+    );
+    await directory(c.env).upsert(tenant);
+    return c.json(tenant, 200);
+  });
+
+  app.openapi(issueToken, async (c) => {
+    const { scope } = c.req.valid("json");
+    return c.json(await adminCall(c.env, c.req.valid("param").id, "issueToken", scope), 201);
+  });
+
+  app.openapi(revokeToken, async (c) => {
+    const { id, token_id } = c.req.valid("param");
+    await adminCall(c.env, id, "revokeToken", token_id);
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,206 @@
+/** Jobs on the wire: what a client sends and what it gets back. */
+import { z } from "@hono/zod-openapi";
+import { DEFAULTS, LIMITS } from "../domain/limits";
+import { PRIORITIES } from "../domain/priority";
+import { Cursor, PageLimit, Timestamp } from "./common";
+import { ScheduleSchema } from "./schedule";
+
+const byteLength = (value: unknown): number =>
+  new TextEncoder().encode(JSON.stringify(value)).length;
+
+export const HttpTargetSchema = z
+  .strictObject({
+    type: z.literal("http"),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(LIMITS.maxUrlLength)
+      .openapi({
+        description: "https: (http: and private hosts only with ALLOW_INSECURE_TARGETS)",
+      }),
+    method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).default("POST"),
+    headers: z
+      .record(
+        z
+          .string()
+          .min(1)
+          .max(LIMITS.maxHeaderNameLength)
+          .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid header name"),
+        z.string().max(LIMITS.maxHeaderValueLength),
+      )
+      .default({})
+      .refine(
+        (h) => Object.keys(h).length <= LIMITS.maxHeaders,
+        `at most ${LIMITS.maxHeaders} headers`,
+      )
+      .refine(
+        (h) =>
+          !Object.keys(h).some((name) =>
+            /^(webhook-|x-scheduler-|host$|content-length$)/i.test(name),
+          ),
+        "webhook-*, x-scheduler-*, host and content-length are set by the scheduler",
+      ),
+    body: z
+      .unknown()
+      .optional()
+      .refine(
+        (body) => body === undefined || byteLength(body) <= LIMITS.maxTargetBodyBytes,
+        `at most ${LIMITS.maxTargetBodyBytes} bytes once serialised`,
+      )
+      .openapi({ description: "JSON body sent with each delivery" }),
+  })
+  .openapi("HttpTarget");
+export type HttpTarget = z.infer<typeof HttpTargetSchema>;
+
+export const RetrySchema = z
+  .strictObject({
+    max_attempts: z.number().int().min(1).max(LIMITS.maxAttempts).default(DEFAULTS.maxAttempts),
+    initial_backoff_seconds: z
+      .number()
+      .min(0.1)
+      .max(LIMITS.maxBackoffSeconds)
+      .default(DEFAULTS.initialBackoffSeconds),
+    max_backoff_seconds: z
+      .number()
+      .min(0.1)
+      .max(LIMITS.maxBackoffSeconds)
+      .default(DEFAULTS.maxBackoffSeconds),
+  })
+  .refine((r) => r.max_backoff_seconds >= r.initial_backoff_seconds, {
+    message: "must be at least initial_backoff_seconds",
+    path: ["max_backoff_seconds"],
+  })
+  .openapi("Retry");
+
+export const OVERLAP_POLICIES = ["skip", "allow", "buffer_one", "cancel_other"] as const;
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+
+const MetadataSchema = z
+  .record(z.string().max(64), z.string().max(1024))
+  .refine(
+    (m) => Object.keys(m).length <= LIMITS.maxMetadataKeys,
+    `at most ${LIMITS.maxMetadataKeys} keys`,
+  )
+  .refine(
+    (m) => byteLength(m) <= LIMITS.maxMetadataBytes,
+    `at most ${LIMITS.maxMetadataBytes} bytes`,
+  );
+
+const jobFields = {
+  name: z.string().trim().min(1).max(LIMITS.maxNameLength),
+  schedule: ScheduleSchema.optional(),
+  target: HttpTargetSchema,
+  priority: z.enum(PRIORITIES).default(DEFAULTS.priority),
+  retry: RetrySchema.default({
+    max_attempts: DEFAULTS.maxAttempts,
+    initial_backoff_seconds: DEFAULTS.initialBackoffSeconds,
+    max_backoff_seconds: DEFAULTS.maxBackoffSeconds,
+  }),
+  retry_on: z
+    .enum(["any", "transient"])
+    .default(DEFAULTS.retryOn)
+    .openapi({ description: "`transient`: 4xx other than 408/429 fail without retry" }),
+  timeout_seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(LIMITS.maxTimeoutSeconds)
+    .default(DEFAULTS.timeoutSeconds),
+  overlap: z.enum(OVERLAP_POLICIES).default(DEFAULTS.overlap),
+  catchup_window_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(LIMITS.maxCatchupWindowSeconds)
+    .default(DEFAULTS.catchupWindowSeconds),
+  metadata: MetadataSchema.default({}),
+};
+
+export const JobInputSchema = z.strictObject(jobFields).openapi("JobInput");
+export type JobInput = z.infer<typeof JobInputSchema>;
+
+/** A PATCH: any subset of the fields; `schedule: null` means "run now". */
+export const JobPatchSchema = z
+  .strictObject({
+    name: jobFields.name.optional(),
+    schedule: ScheduleSchema.nullable().optional(),
+    target: HttpTargetSchema.optional(),
+    priority: z.enum(PRIORITIES).optional(),
+    retry: RetrySchema.optional(),
+    retry_on: z.enum(["any", "transient"]).optional(),
+    timeout_seconds: jobFields.timeout_seconds.unwrap().optional(),
+    overlap: z.enum(OVERLAP_POLICIES).optional(),
+    catchup_window_seconds: jobFields.catchup_window_seconds.unwrap().optional(),
+    metadata: MetadataSchema.optional(),
+  })
+  .openapi("JobPatch");
+export type JobPatch = z.infer<typeof JobPatchSchema>;
+
+export const BatchInputSchema = z
+  .strictObject({ jobs: z.array(JobInputSchema).min(1).max(LIMITS.maxBatchJobs) })
+  .openapi("JobBatchInput");
+
+export const JOB_STATUSES = ["active", "paused", "completed", "cancelled"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const RunSummarySchema = z
+  .object({
+    id: z.string(),
+    status: z.string(),
+    scheduled_for: Timestamp,
+    finished_at: Timestamp.nullable(),
+  })
+  .openapi("RunSummary");
+
+export const JobSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    schedule: ScheduleSchema.nullable(),
+    target: HttpTargetSchema,
+    priority: z.enum(PRIORITIES),
+    retry: RetrySchema,
+    retry_on: z.enum(["any", "transient"]),
+    timeout_seconds: z.number(),
+    overlap: z.enum(OVERLAP_POLICIES),
+    catchup_window_seconds: z.number(),
+    metadata: z.record(z.string(), z.string()),
+    status: z
+      .enum(JOB_STATUSES)
+      .openapi({ description: "`completed`: a one-time job whose run was created" }),
+    next_run_at: Timestamp.nullable(),
+    last_run: RunSummarySchema.nullable(),
+    version: z.number().int(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("Job");
+export type JobView = z.infer<typeof JobSchema>;
+
+export const JobListQuerySchema = z.object({
+  status: z.enum(JOB_STATUSES).optional(),
+  priority: z.enum(PRIORITIES).optional(),
+  limit: PageLimit(LIMITS.maxPageSize, DEFAULTS.pageSize),
+  cursor: Cursor,
+});
+export type JobListQuery = z.infer<typeof JobListQuerySchema>;
+
+export const JobPageSchema = z
+  .object({ data: z.array(JobSchema), next_cursor: z.string().nullable() })
+  .openapi("JobPage");
+
+export const PreviewQuerySchema = z.object({
+  count: z.coerce.number().int().min(1).max(LIMITS.maxPreviewCount).default(DEFAULTS.previewCount),
+});
+
+export const SchedulePreviewInputSchema = z
+  .strictObject({
+    schedule: ScheduleSchema,
+    count: z.number().int().min(1).max(LIMITS.maxPreviewCount).default(DEFAULTS.previewCount),
+  })
+  .openapi("SchedulePreviewInput");
+
+export const PreviewSchema = z
+  .object({ fire_times: z.array(Timestamp), timezone: z.string() })
+  .openapi("SchedulePreview", {
+    description: "Next fire times in UTC; `timezone` is the zone the cron is evaluated in",
+  });

@@ -1,0 +1,72 @@
+/** Runs and attempts on the wire. */
+import { z } from "@hono/zod-openapi";
+import { LIMITS } from "../domain/limits";
+import { PRIORITIES } from "../domain/priority";
+import { RUN_STATUSES } from "../domain/run-status";
+import { Cursor, PageLimit, Timestamp } from "./common";
+
+export const AttemptSchema = z
+  .object({
+    attempt: z.number().int(),
+    outcome: z.enum([
+      "running",
+      "succeeded",
+      "failed",
+      "timeout",
+      "network_error",
+      "lease_expired",
+    ]),
+    status_code: z.number().int().nullable(),
+    started_at: Timestamp,
+    finished_at: Timestamp.nullable(),
+    duration_ms: z.number().int().nullable(),
+    response_body: z.string().nullable().openapi({ description: "first 4 KiB of the response" }),
+    error: z.string().nullable(),
+    worker_id: z.string().nullable(),
+  })
+  .openapi("Attempt");
+export type AttemptView = z.infer<typeof AttemptSchema>;
+export type AttemptOutcome = AttemptView["outcome"];
+
+export const RunSchema = z
+  .object({
+    id: z.string(),
+    job_id: z.string(),
+    key: z.string().openapi({ description: "occurrence key: job id and scheduled time" }),
+    trigger: z.enum(["schedule", "manual"]),
+    status: z.enum(RUN_STATUSES),
+    priority: z.enum(PRIORITIES),
+    scheduled_for: Timestamp,
+    attempt: z.number().int().openapi({ description: "attempts started so far" }),
+    max_attempts: z.number().int(),
+    next_attempt_at: Timestamp.nullable(),
+    started_at: Timestamp.nullable(),
+    finished_at: Timestamp.nullable(),
+    fire_lag_ms: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "first attempt start minus scheduled time" }),
+    last_error: z.string().nullable(),
+    created_at: Timestamp,
+  })
+  .openapi("Run");
+export type RunView = z.infer<typeof RunSchema>;
+
+export const RunDetailSchema = RunSchema.extend({ attempts: z.array(AttemptSchema) }).openapi(
+  "RunDetail",
+);
+export type RunDetailView = z.infer<typeof RunDetailSchema>;
+
+export const RunListQuerySchema = z.object({
+  status: z.enum(RUN_STATUSES).optional(),
+  job_id: z.string().max(64).optional(),
+  worker_id: z.string().max(128).optional(),
+  limit: PageLimit(LIMITS.maxPageSize, 50),
+  cursor: Cursor,
+});
+export type RunListQuery = z.infer<typeof RunListQuerySchema>;
+
+export const RunPageSchema = z
+  .object({ data: z.array(RunSchema), next_cursor: z.string().nullable() })
+  .openapi("RunPage");

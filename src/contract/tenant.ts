@@ -1,0 +1,72 @@
+/** Tenants and tokens on the wire (admin API). */
+import { z } from "@hono/zod-openapi";
+import { TIER_NAMES } from "../domain/tiers";
+import { Timestamp } from "./common";
+
+export const TenantIdSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/,
+    "3 to 40 characters: lowercase letters, digits and inner hyphens",
+  )
+  .openapi({ example: "acme-prod" });
+
+export const TenantInputSchema = z
+  .strictObject({
+    id: TenantIdSchema.optional(),
+    name: z.string().trim().min(1).max(200),
+    tier: z.enum(TIER_NAMES).default("standard"),
+  })
+  .openapi("TenantInput");
+export type TenantInput = z.infer<typeof TenantInputSchema>;
+
+export const TenantPatchSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200).optional(),
+    tier: z.enum(TIER_NAMES).optional(),
+    suspended: z.boolean().optional(),
+  })
+  .openapi("TenantPatch");
+export type TenantPatch = z.infer<typeof TenantPatchSchema>;
+
+export const TenantSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    tier: z.enum(TIER_NAMES),
+    suspended: z.boolean(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("Tenant");
+export type TenantView = z.infer<typeof TenantSchema>;
+
+export const TOKEN_SCOPES = ["read", "write"] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+export const TokenInputSchema = z
+  .strictObject({ scope: z.enum(TOKEN_SCOPES).default("write") })
+  .openapi("TokenInput");
+
+export const IssuedTokenSchema = z
+  .object({
+    id: z.string(),
+    scope: z.enum(TOKEN_SCOPES),
+    token: z.string().openapi({ description: "shown once; only its SHA-256 hash is stored" }),
+    created_at: Timestamp,
+  })
+  .openapi("IssuedToken");
+export type IssuedToken = z.infer<typeof IssuedTokenSchema>;
+
+export const CreatedTenantSchema = TenantSchema.extend({
+  token: z.string().openapi({ description: "a write token; shown once" }),
+  token_id: z.string(),
+  signing_secret: z
+    .string()
+    .openapi({ description: "`whsec_` webhook signing secret; shown once" }),
+}).openapi("CreatedTenant");
+export type CreatedTenant = z.infer<typeof CreatedTenantSchema>;
+
+export const TenantListSchema = z
+  .object({ data: z.array(TenantSchema), next_cursor: z.string().nullable() })
+  .openapi("TenantPage");

@@ -1,0 +1,46 @@
+/** Every input limit in one place; the schemas and the OpenAPI document read them from here. */
+
+export const LIMITS = {
+  /** Bytes of a single request body. */
+  maxBodyBytes: 256 * 1024,
+  /** Bytes of a batch request body. */
+  maxBatchBodyBytes: 8 * 1024 * 1024,
+  maxBatchJobs: 1000,
+  maxNameLength: 200,
+  maxUrlLength: 2048,
+  maxHeaders: 20,
+  maxHeaderNameLength: 128,
+  maxHeaderValueLength: 4096,
+  /** Bytes of a target body once serialised. */
+  maxTargetBodyBytes: 64 * 1024,
+  /** Bytes of metadata once serialised. */
+  maxMetadataBytes: 8 * 1024,
+  maxMetadataKeys: 32,
+  /** An `at` this far in the past still runs (clock skew); further back is a 400. */
+  maxAtPastSeconds: 300,
+  /** Neither `at` nor a delay may reach further than this. */
+  maxScheduleAheadSeconds: 5 * 365 * 24 * 3600,
+  maxAttempts: 25,
+  maxBackoffSeconds: 24 * 3600,
+  maxTimeoutSeconds: 900,
+  maxCatchupWindowSeconds: 7 * 24 * 3600,
+  maxPreviewCount: 100,
+  maxPageSize: 200,
+  idempotencyKeyMaxLength: 255,
+  /** How long an Idempotency-Key is remembered. */
+  idempotencyTtlSeconds: 24 * 3600,
+} as const;
+
+export const DEFAULTS = {
+  priority: "medium",
+  overlap: "skip",
+  retryOn: "any",
+  maxAttempts: 3,
+  initialBackoffSeconds: 2,
+  maxBackoffSeconds: 600,
+  timeoutSeconds: 30,
+  catchupWindowSeconds: 300,
+  timezone: "UTC",
+  pageSize: 50,
+  previewCount: 10,
+} as const;

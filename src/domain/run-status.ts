@@ -1,0 +1,61 @@
+/** The run state machine: every status and every legal change between them. */
+
+export const RUN_STATUSES = [
+  "pending",
+  "queued",
+  "running",
+  "retrying",
+  "succeeded",
+  "dead",
+  "cancelled",
+  "skipped",
+  "missed",
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** Statuses in which a run still occupies its job (for overlap policies). */
+export const ACTIVE_RUN_STATUSES = ["pending", "queued", "running", "retrying"] as const;
+/** Statuses that count against the tenant's in-flight cap. */
+export const IN_FLIGHT_STATUSES = ["queued", "running"] as const;
+export const TERMINAL_RUN_STATUSES = [
+  "succeeded",
+  "dead",
+  "cancelled",
+  "skipped",
+  "missed",
+] as const;
+
+const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
+  // dispatched; cancelled; superseded by cancel_other
+  pending: ["queued", "cancelled"],
+  // claimed by a consumer; held back by pause or suspension; cancelled; dead-lettered message
+  queued: ["running", "pending", "cancelled", "dead"],
+  // attempt outcomes; lease expiry goes to retrying or dead; cancelled while executing
+  running: ["succeeded", "retrying", "dead", "cancelled"],
+  // backoff over; held back by pause; cancelled
+  retrying: ["queued", "pending", "cancelled"],
+  // replay
+  dead: ["pending"],
+  succeeded: [],
+  cancelled: [],
+  skipped: [],
+  missed: [],
+};
+
+export function isTerminal(status: RunStatus): boolean {
+  return (TERMINAL_RUN_STATUSES as readonly string[]).includes(status);
+}
+
+export function canTransition(from: RunStatus, to: RunStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Throws when `from -> to` is not a legal change; every status write goes through this. */
+export function assertTransition(from: RunStatus, to: RunStatus): void {
+  if (!canTransition(from, to)) throw new Error(`illegal run transition ${from} -> ${to}`);
+}
+
+/** Statuses from which a run may move to `to`. */
+export function sourcesOf(to: RunStatus): RunStatus[] {
+  return RUN_STATUSES.filter((from) => TRANSITIONS[from].includes(to));
+}

@@ -1,0 +1,172 @@
+/** Jobs in the tenant's SQLite: create, read, list, change. Pure storage; no dispatch decisions. */
+import { and, asc, eq, getTableColumns, gt, inArray, lte, min, sql } from "drizzle-orm";
+import type { JobInput, JobListQuery, JobPatch, JobView } from "../contract/job";
+import type { IdGenerator } from "../domain/ids";
+import { PRIORITY_RANK } from "../domain/priority";
+import { fail } from "../domain/problem";
+import { firstFireTime } from "../domain/schedule";
+import { chunks } from "./chunks";
+import type { Database } from "./database";
+import { type JobRow, jobs, type RunRow, runs } from "./schema";
+import { jobView } from "./views";
+
+const DUE = sql`status = 'active' and next_run_at is not null`;
+
+export class JobStore {
+  constructor(
+    private readonly db: Database,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  /** Builds the row for a new job; throws 400 problems (under `path`) for schedules out of range. */
+  build(input: JobInput, now: number, path = ""): JobRow {
+    const nextRunAt = firstFireTime(input.schedule, now, `${path}schedule`);
+    return {
+      id: this.ids.next("job", now),
+      name: input.name,
+      schedule: input.schedule ?? null,
+      target: input.target,
+      priority: input.priority,
+      priorityRank: PRIORITY_RANK[input.priority],
+      maxAttempts: input.retry.max_attempts,
+      initialBackoffMs: Math.round(input.retry.initial_backoff_seconds * 1000),
+      maxBackoffMs: Math.round(input.retry.max_backoff_seconds * 1000),
+      retryOn: input.retry_on,
+      timeoutSeconds: input.timeout_seconds,
+      overlap: input.overlap,
+      catchupWindowSeconds: input.catchup_window_seconds,
+      metadata: input.metadata,
+      status: nextRunAt === null ? "completed" : "active",
+      nextRunAt,
+      lastRunId: null,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  /** Inserts rows in chunks (SQLite allows 100 bound parameters per statement). */
+  insertMany(rows: JobRow[]): void {
+    const perStatement = Math.floor(100 / Object.keys(getTableColumns(jobs)).length);
+    for (const part of chunks(rows, perStatement)) this.db.insert(jobs).values(part).run();
+  }
+
+  get(id: string): JobRow | undefined {
+    return this.db.select().from(jobs).where(eq(jobs.id, id)).get();
+  }
+
+  /** The job, or a 404 problem. Ids of other tenants are simply not here. */
+  require(id: string): JobRow {
+    const row = this.get(id);
+    if (!row) throw fail.notFound(`Job ${id}`);
+    return row;
+  }
+
+  list(query: JobListQuery): { rows: JobRow[]; nextCursor: string | null } {
+    const conditions = [
+      query.status ? eq(jobs.status, query.status) : undefined,
+      query.priority ? eq(jobs.priority, query.priority) : undefined,
+      query.cursor ? gt(jobs.id, query.cursor) : undefined,
+    ];
+    const rows = this.db
+      .select()
+      .from(jobs)
+      .where(and(...conditions))
+      .orderBy(asc(jobs.id))
+      .limit(query.limit + 1)
+      .all();
+    const page = rows.slice(0, query.limit);
+    const nextCursor = rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null;
+    return { rows: page, nextCursor };
+  }
+
+  /**
+   * Due jobs, highest priority first and oldest first within a priority. The literal status term
+   * lets SQLite use the partial index `jobs_due` (a bound parameter would not match its WHERE).
+   */
+  due(now: number, limit: number): JobRow[] {
+    const out: JobRow[] = [];
+    for (let rank = 0; rank < 3 && out.length < limit; rank++) {
+      out.push(
+        ...this.db
+          .select()
+          .from(jobs)
+          .where(and(DUE, eq(jobs.priorityRank, rank), lte(jobs.nextRunAt, now)))
+          .orderBy(asc(jobs.nextRunAt))
+          .limit(limit - out.length)
+          .all(),
+      );
+    }
+    return out;
+  }
+
+  /** The earliest next run of an active job, or null. */
+  nextDueAt(): number | null {
+    let earliest: number | null = null;
+    for (let rank = 0; rank < 3; rank++) {
+      const at =
+        this.db
+          .select({ at: min(jobs.nextRunAt) })
+          .from(jobs)
+          .where(and(DUE, eq(jobs.priorityRank, rank)))
+          .get()?.at ?? null;
+      if (at !== null && (earliest === null || at < earliest)) earliest = at;
+    }
+    return earliest;
+  }
+
+  countActive(): number {
+    return (
+      this.db.select({ n: sql<number>`count(*)` }).from(jobs).where(sql`status = 'active'`).get()
+        ?.n ?? 0
+    );
+  }
+
+  /** Applies a validated patch; a changed schedule recomputes the next run from `now`. */
+  applyPatch(job: JobRow, patch: JobPatch, now: number): JobRow {
+    const next: JobRow = { ...job, version: job.version + 1, updatedAt: now };
+    if (patch.name !== undefined) next.name = patch.name;
+    if (patch.target !== undefined) next.target = patch.target;
+    if (patch.priority !== undefined) {
+      next.priority = patch.priority;
+      next.priorityRank = PRIORITY_RANK[patch.priority];
+    }
+    if (patch.retry !== undefined) {
+      next.maxAttempts = patch.retry.max_attempts;
+      next.initialBackoffMs = Math.round(patch.retry.initial_backoff_seconds * 1000);
+      next.maxBackoffMs = Math.round(patch.retry.max_backoff_seconds * 1000);
+    }
+    if (patch.retry_on !== undefined) next.retryOn = patch.retry_on;
+    if (patch.timeout_seconds !== undefined) next.timeoutSeconds = patch.timeout_seconds;
+    if (patch.overlap !== undefined) next.overlap = patch.overlap;
+    if (patch.catchup_window_seconds !== undefined)
+      next.catchupWindowSeconds = patch.catchup_window_seconds;
+    if (patch.metadata !== undefined) next.metadata = patch.metadata;
+    if (patch.schedule !== undefined) {
+      next.schedule = patch.schedule;
+      next.nextRunAt = firstFireTime(patch.schedule ?? undefined, now);
+      if (job.status === "completed" && next.nextRunAt !== null) next.status = "active";
+    }
+    this.save(next);
+    return next;
+  }
+
+  save(row: JobRow): void {
+    const { id, ...rest } = row;
+    this.db.update(jobs).set(rest).where(eq(jobs.id, id)).run();
+  }
+
+  views(rows: JobRow[]): JobView[] {
+    const lastIds = rows.map((r) => r.lastRunId).filter((id): id is string => id !== null);
+    const lastRuns = new Map<string, RunRow>();
+    for (const part of chunks(lastIds, 90)) {
+      for (const run of this.db.select().from(runs).where(inArray(runs.id, part)).all())
+        lastRuns.set(run.id, run);
+    }
+    return rows.map((row) => jobView(row, row.lastRunId ? lastRuns.get(row.lastRunId) : undefined));
+  }
+
+  view(row: JobRow): JobView {
+    return this.views([row])[0] as JobView;
+  }
+}

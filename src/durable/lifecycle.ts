@@ -1,0 +1,355 @@
+/**
+ * What happens to runs, as synchronous SQLite changes: occurrences become runs (overlap policy,
+ * catch-up window), runs are picked for dispatch, claimed, finished, retried, expired, cancelled.
+ * Callers wrap these in transactions; sending to queues happens elsewhere (dispatcher.ts).
+ */
+
+import { isRetryable, retryDelayMs } from "../domain/backoff";
+import { DEFAULTS } from "../domain/limits";
+import { isCron, nextCronTime, previousCronTime } from "../domain/schedule";
+import type { AttemptResult, ClaimedAttempt, ClaimRequest, RunMessage } from "../queues/messages";
+import type { JobStore } from "./job-store";
+import type { RunStore } from "./run-store";
+import type { JobRow, RunRow } from "./schema";
+
+/** A queued run stays queued this long without a claim before it is sent again. */
+export const QUEUED_LEASE_MS = 120_000;
+/** Added to a job's timeout for a running attempt's lease. */
+export const RUNNING_LEASE_MARGIN_MS = 30_000;
+/** At most this many `missed` runs are recorded per job in one catch-up. */
+export const MAX_MISSED_RECORDED = 100;
+
+export class RunLifecycle {
+  constructor(
+    private readonly tenantId: string,
+    private readonly jobs: JobStore,
+    private readonly runs: RunStore,
+  ) {}
+
+  /**
+   * Turns a due job into runs and advances it. Occurrences older than the catch-up window are
+   * recorded as `missed`; of those inside it only the latest runs (they are coalesced).
+   */
+  materialize(job: JobRow, now: number): void {
+    const first = job.nextRunAt;
+    if (first === null || first > now) return;
+    const windowStart = now - job.catchupWindowSeconds * 1000;
+    let lastRunId = job.lastRunId;
+    const occur = (at: number, kind: "run" | "missed") => {
+      lastRunId = this.occur({ ...job, lastRunId }, at, kind, now)?.id ?? lastRunId;
+    };
+    if (!isCron(job.schedule)) {
+      occur(first, first < windowStart ? "missed" : "run");
+      this.jobs.save({ ...this.current(job), status: "completed", nextRunAt: null, lastRunId });
+      return;
+    }
+    const { cron } = job.schedule;
+    const timezone = job.schedule.timezone ?? DEFAULTS.timezone;
+    let occurrence: number | null = first;
+    for (
+      let missed = 0;
+      occurrence !== null && occurrence < windowStart && missed < MAX_MISSED_RECORDED;
+      missed++
+    ) {
+      occur(occurrence, "missed");
+      occurrence = nextCronTime(cron, timezone, occurrence);
+    }
+    // Occurrences still before the window are not recorded one by one, and those inside it are
+    // coalesced into the latest one, which runs.
+    const latest = previousCronTime(cron, timezone, now + 1);
+    if (occurrence !== null && latest !== null && latest >= Math.max(occurrence, windowStart))
+      occur(latest, "run");
+    const following = nextCronTime(cron, timezone, now);
+    const fresh = this.current(job);
+    this.jobs.save({
+      ...fresh,
+      nextRunAt: following,
+      status: following === null ? "completed" : fresh.status,
+      lastRunId,
+    });
+  }
+
+  private current(job: JobRow): JobRow {
+    return this.jobs.get(job.id) ?? job;
+  }
+
+  /** Creates the run of one occurrence, applying the job's overlap policy. */
+  private occur(
+    job: JobRow,
+    scheduledFor: number,
+    kind: "run" | "missed",
+    now: number,
+  ): RunRow | undefined {
+    if (kind === "missed")
+      return this.runs.create(
+        job,
+        { scheduledFor, trigger: "schedule", status: "missed", dispatchAt: null },
+        now,
+      );
+    const active = this.runs.activeOfJob(job.id);
+    let dispatchAt: number | null = scheduledFor;
+    if (active.length > 0) {
+      switch (job.overlap) {
+        case "skip":
+          return this.runs.create(
+            job,
+            { scheduledFor, trigger: "schedule", status: "skipped", dispatchAt: null },
+            now,
+          );
+        case "buffer_one":
+          if (active.some((r) => r.status === "pending" && r.dispatchAt === null)) {
+            return this.runs.create(
+              job,
+              { scheduledFor, trigger: "schedule", status: "skipped", dispatchAt: null },
+              now,
+            );
+          }
+          dispatchAt = null;
+          break;
+        case "cancel_other":
+          for (const run of active)
+            this.cancel(run, now, "superseded by a newer run (overlap cancel_other)", false);
+          break;
+        case "allow":
+          break;
+      }
+    }
+    return this.runs.create(
+      job,
+      { scheduledFor, trigger: "schedule", status: "pending", dispatchAt },
+      now,
+    );
+  }
+
+  /** A manual run of `job`, sent now whatever the overlap policy (an explicit request). */
+  trigger(job: JobRow, now: number): RunRow {
+    const run = this.runs.create(
+      job,
+      { scheduledFor: now, trigger: "manual", status: "pending", dispatchAt: now },
+      now,
+    ) as RunRow;
+    this.jobs.save({ ...job, lastRunId: run.id });
+    return run;
+  }
+
+  /** Marks `ready` queued and returns their messages; the caller sends them after committing. */
+  markQueued(ready: RunRow[], now: number): RunMessage[] {
+    return ready.map((run) => {
+      this.runs.transition(run, "queued", {
+        dispatchAt: null,
+        leaseExpiresAt: now + QUEUED_LEASE_MS,
+      });
+      return {
+        tenant_id: this.tenantId,
+        run_id: run.id,
+        job_id: run.jobId,
+        attempt: run.attempt + 1,
+        key: run.key,
+        scheduled_for: run.scheduledFor,
+        priority: run.priority,
+        dispatched_at: now,
+      };
+    });
+  }
+
+  /** Puts runs whose messages could not be sent back to waiting, to be sent again shortly. */
+  unsend(messages: RunMessage[], retryAt: number): void {
+    for (const message of messages) {
+      const run = this.runs.get(message.run_id);
+      if (run?.status === "queued" && run.attempt + 1 === message.attempt) {
+        this.runs.transition(run, "pending", { dispatchAt: retryAt, leaseExpiresAt: null });
+      }
+    }
+  }
+
+  /** Starts an attempt if the message is the current one; anything else is dropped by the caller. */
+  claim(request: ClaimRequest, now: number, workerId: string | null): ClaimedAttempt | null {
+    const run = this.runs.get(request.run_id);
+    if (!run || run.status !== "queued" || run.attempt + 1 !== request.attempt) return null;
+    const job = this.jobs.get(run.jobId);
+    if (!job) return null;
+    this.runs.transition(run, "running", {
+      attempt: request.attempt,
+      startedAt: run.startedAt ?? now,
+      leaseExpiresAt: now + job.timeoutSeconds * 1000 + RUNNING_LEASE_MARGIN_MS,
+      workerId,
+    });
+    this.runs.startAttempt(run.id, request.attempt, now, workerId);
+    return {
+      run_id: run.id,
+      job_id: job.id,
+      attempt: request.attempt,
+      scheduled_for: run.scheduledFor,
+      target: job.target,
+      timeout_seconds: job.timeoutSeconds,
+    };
+  }
+
+  /** Records an attempt's result and moves the run on. A stale report only completes its attempt row. */
+  report(result: AttemptResult, now: number): void {
+    const attempt = this.runs.getAttempt(result.run_id, result.attempt);
+    if (!attempt || attempt.outcome !== "running") return;
+    this.runs.finishAttempt(result.run_id, result.attempt, {
+      outcome: result.outcome,
+      statusCode: result.status_code,
+      finishedAt: result.started_at + result.duration_ms,
+      durationMs: result.duration_ms,
+      responseBody: result.response_body,
+      error: result.error,
+    });
+    const run = this.runs.get(result.run_id);
+    if (!run || run.status !== "running" || run.attempt !== result.attempt) return;
+    if (result.outcome === "succeeded") {
+      this.finish(
+        this.runs.transition(run, "succeeded", {
+          finishedAt: now,
+          leaseExpiresAt: null,
+          lastError: null,
+        }),
+        now,
+      );
+      return;
+    }
+    const error = result.error ?? `HTTP ${result.status_code}`;
+    this.failAttempt(run, now, error, result.status_code);
+  }
+
+  /** A running attempt whose consumer never reported: it failed, and is retried if allowed. */
+  expireLease(run: RunRow, now: number): void {
+    if (run.status === "queued") {
+      // The message was lost or is stuck: send it again (a late original fails its claim).
+      this.runs.transition(run, "pending", { dispatchAt: now, leaseExpiresAt: null });
+      return;
+    }
+    if (run.status !== "running") {
+      this.runs.patch(run, { leaseExpiresAt: null });
+      return;
+    }
+    this.runs.finishAttempt(run.id, run.attempt, {
+      outcome: "lease_expired",
+      statusCode: null,
+      finishedAt: now,
+      durationMs: null,
+      responseBody: null,
+      error: "no result before the lease expired",
+    });
+    this.failAttempt(run, now, "lease expired: the consumer did not report", null);
+  }
+
+  private failAttempt(run: RunRow, now: number, error: string, statusCode: number | null): void {
+    const job = this.jobs.get(run.jobId);
+    const retryable =
+      job !== undefined && job.status !== "cancelled" && isRetryable(statusCode, job.retryOn);
+    if (!job || !retryable || run.attempt >= run.maxAttempts) {
+      this.finish(
+        this.runs.transition(run, "dead", {
+          finishedAt: now,
+          leaseExpiresAt: null,
+          lastError: error,
+        }),
+        now,
+      );
+      return;
+    }
+    const dueAt =
+      now +
+      retryDelayMs(
+        {
+          max_attempts: job.maxAttempts,
+          initial_backoff_seconds: job.initialBackoffMs / 1000,
+          max_backoff_seconds: job.maxBackoffMs / 1000,
+        },
+        run.attempt,
+      );
+    this.runs.transition(run, "retrying", {
+      dueAt,
+      dispatchAt: job.status === "paused" ? null : dueAt,
+      leaseExpiresAt: null,
+      lastError: error,
+    });
+  }
+
+  /** A run whose queue message was dead-lettered (no consumer could process it) is dead. */
+  kill(run: RunRow, now: number, reason: string): void {
+    if (run.status === "running") {
+      this.runs.finishAttempt(run.id, run.attempt, {
+        outcome: "failed",
+        statusCode: null,
+        finishedAt: now,
+        durationMs: null,
+        responseBody: null,
+        error: reason,
+      });
+    }
+    this.finish(
+      this.runs.transition(run, "dead", {
+        dispatchAt: null,
+        finishedAt: now,
+        leaseExpiresAt: null,
+        lastError: reason,
+      }),
+      now,
+    );
+  }
+
+  /** Cancels a run that has not finished. A running attempt goes on, but its result changes nothing. */
+  cancel(run: RunRow, now: number, reason = "cancelled", releaseNext = true): RunRow {
+    const cancelled = this.runs.transition(run, "cancelled", {
+      dispatchAt: null,
+      leaseExpiresAt: null,
+      finishedAt: now,
+      lastError: reason,
+    });
+    if (releaseNext) this.finish(cancelled, now);
+    return cancelled;
+  }
+
+  /** Replays a dead run: back to pending with a fresh budget of the job's attempts. */
+  replay(run: RunRow, job: JobRow, now: number): RunRow {
+    return this.runs.transition(run, "pending", {
+      maxAttempts: run.attempt + job.maxAttempts,
+      dueAt: now,
+      dispatchAt: job.status === "paused" ? null : now,
+      finishedAt: null,
+      lastError: null,
+    });
+  }
+
+  /** Holds back the job's waiting runs (pause); queued ones are recalled (their messages will be dropped). */
+  hold(job: JobRow): void {
+    for (const run of this.runs.activeOfJob(job.id)) {
+      if (run.status === "queued")
+        this.runs.transition(run, "pending", { dispatchAt: null, leaseExpiresAt: null });
+      else if (run.status === "pending" || run.status === "retrying")
+        this.runs.patch(run, { dispatchAt: null });
+    }
+  }
+
+  /**
+   * Releases held runs of an active job as far as its overlap policy allows: all of them for
+   * `allow`, else the oldest one once nothing of the job is queued or running.
+   */
+  release(job: JobRow, now: number): void {
+    if (job.status !== "active" && job.status !== "completed") return;
+    const active = this.runs.activeOfJob(job.id);
+    const held = active.filter(
+      (r) => (r.status === "pending" || r.status === "retrying") && r.dispatchAt === null,
+    );
+    if (held.length === 0) return;
+    if (job.overlap === "allow") {
+      for (const run of held) this.runs.patch(run, { dispatchAt: Math.max(run.dueAt, now) });
+      return;
+    }
+    const busy = active.some(
+      (r) => r.status === "queued" || r.status === "running" || r.dispatchAt !== null,
+    );
+    const first = held[0];
+    if (!busy && first) this.runs.patch(first, { dispatchAt: Math.max(first.dueAt, now) });
+  }
+
+  /** After a run ends: a buffered run of the same job may go. */
+  private finish(run: RunRow, now: number): void {
+    const job = this.jobs.get(run.jobId);
+    if (job) this.release(job, now);
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * Runs and attempts in the tenant's SQLite. Every status change goes through `transition`, which
+ * checks the state machine in domain/run-status.
+ */
+import { and, asc, desc, eq, inArray, isNotNull, lt, lte, min, sql } from "drizzle-orm";
+import type { AttemptOutcome, RunListQuery } from "../contract/run";
+import type { IdGenerator } from "../domain/ids";
+import { fail } from "../domain/problem";
+import {
+  ACTIVE_RUN_STATUSES,
+  assertTransition,
+  IN_FLIGHT_STATUSES,
+  type RunStatus,
+} from "../domain/run-status";
+import type { Database } from "./database";
+import { type AttemptRow, attempts, type JobRow, type RunRow, runs } from "./schema";
+
+export interface NewRun {
+  scheduledFor: number;
+  trigger: RunRow["trigger"];
+  status: "pending" | "skipped" | "missed";
+  /** When a pending run may be sent; null holds it back (buffer_one, paused job). */
+  dispatchAt: number | null;
+}
+
+export class RunStore {
+  constructor(
+    private readonly db: Database,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  /**
+   * Creates the run of one occurrence. The unique occurrence key makes a second creation of the
+   * same (job, scheduled time) a no-op that returns undefined.
+   */
+  create(job: JobRow, init: NewRun, now: number): RunRow | undefined {
+    const id = this.ids.next("run", now);
+    const key =
+      init.trigger === "manual"
+        ? `${job.id}@manual:${id}`
+        : `${job.id}@${new Date(init.scheduledFor).toISOString()}`;
+    const terminal = init.status !== "pending";
+    const row: RunRow = {
+      id,
+      jobId: job.id,
+      key,
+      trigger: init.trigger,
+      status: init.status,
+      priority: job.priority,
+      priorityRank: job.priorityRank,
+      scheduledFor: init.scheduledFor,
+      attempt: 0,
+      maxAttempts: job.maxAttempts,
+      dueAt: init.scheduledFor,
+      dispatchAt: terminal ? null : init.dispatchAt,
+      leaseExpiresAt: null,
+      workerId: null,
+      startedAt: null,
+      finishedAt: terminal ? now : null,
+      lastError:
+        init.status === "missed"
+          ? "older than the catch-up window"
+          : init.status === "skipped"
+            ? "overlap policy skip"
+            : null,
+      createdAt: now,
+    };
+    const inserted = this.db
+      .insert(runs)
+      .values(row)
+      .onConflictDoNothing({ target: runs.key })
+      .returning({ id: runs.id })
+      .all();
+    return inserted.length ? row : undefined;
+  }
+
+  get(id: string): RunRow | undefined {
+    return this.db.select().from(runs).where(eq(runs.id, id)).get();
+  }
+
+  require(id: string): RunRow {
+    const row = this.get(id);
+    if (!row) throw fail.notFound(`Run ${id}`);
+    return row;
+  }
+
+  /** Changes a run's status (checked against the state machine) and any other fields. */
+  transition(run: RunRow, to: RunStatus, fields: Partial<RunRow> = {}): RunRow {
+    assertTransition(run.status, to);
+    const next = { ...run, ...fields, status: to };
+    const { id, ...rest } = next;
+    this.db.update(runs).set(rest).where(eq(runs.id, id)).run();
+    return next;
+  }
+
+  /** Changes fields that are not the status (a held run released, a lease renewed). */
+  patch(run: RunRow, fields: Partial<Omit<RunRow, "status" | "id">>): RunRow {
+    this.db.update(runs).set(fields).where(eq(runs.id, run.id)).run();
+    return { ...run, ...fields };
+  }
+
+  /** Runs of a job that still occupy it (pending, queued, running, retrying), oldest first. */
+  activeOfJob(jobId: string): RunRow[] {
+    return this.db
+      .select()
+      .from(runs)
+      .where(and(eq(runs.jobId, jobId), inArray(runs.status, [...ACTIVE_RUN_STATUSES])))
+      .orderBy(asc(runs.id))
+      .all();
+  }
+
+  countInFlight(): number {
+    const row = this.db
+      .select({ n: sql<number>`count(*)` })
+      .from(runs)
+      .where(inArray(runs.status, [...IN_FLIGHT_STATUSES]))
+      .get();
+    return row?.n ?? 0;
+  }
+
+  /** Runs ready to send at `now`, highest priority first and oldest first within a priority. */
+  readyToDispatch(now: number, limit: number): RunRow[] {
+    const out: RunRow[] = [];
+    for (let rank = 0; rank < 3 && out.length < limit; rank++) {
+      out.push(
+        ...this.db
+          .select()
+          .from(runs)
+          .where(
+            and(eq(runs.priorityRank, rank), isNotNull(runs.dispatchAt), lte(runs.dispatchAt, now)),
+          )
+          .orderBy(asc(runs.dispatchAt))
+          .limit(limit - out.length)
+          .all(),
+      );
+    }
+    return out;
+  }
+
+  /** The earliest moment a held-back-free run becomes sendable, or null. */
+  nextDispatchAt(): number | null {
+    let earliest: number | null = null;
+    for (let rank = 0; rank < 3; rank++) {
+      const row = this.db
+        .select({ at: min(runs.dispatchAt) })
+        .from(runs)
+        .where(and(eq(runs.priorityRank, rank), isNotNull(runs.dispatchAt)))
+        .get();
+      const at = row?.at ?? null;
+      if (at !== null && (earliest === null || at < earliest)) earliest = at;
+    }
+    return earliest;
+  }
+
+  nextLeaseExpiry(): number | null {
+    const row = this.db
+      .select({ at: min(runs.leaseExpiresAt) })
+      .from(runs)
+      .where(isNotNull(runs.leaseExpiresAt))
+      .get();
+    return row?.at ?? null;
+  }
+
+  expiredLeases(now: number, limit: number): RunRow[] {
+    return this.db
+      .select()
+      .from(runs)
+      .where(and(isNotNull(runs.leaseExpiresAt), lte(runs.leaseExpiresAt, now)))
+      .orderBy(asc(runs.leaseExpiresAt))
+      .limit(limit)
+      .all();
+  }
+
+  /** Newest first; the cursor is the last id of the previous page. */
+  list(query: RunListQuery & { job_id?: string | undefined }): {
+    rows: RunRow[];
+    nextCursor: string | null;
+  } {
+    const rows = this.db
+      .select()
+      .from(runs)
+      .where(
+        and(
+          query.status ? eq(runs.status, query.status) : undefined,
+          query.job_id ? eq(runs.jobId, query.job_id) : undefined,
+          query.worker_id ? eq(runs.workerId, query.worker_id) : undefined,
+          query.cursor ? lt(runs.id, query.cursor) : undefined,
+        ),
+      )
+      .orderBy(desc(runs.id))
+      .limit(query.limit + 1)
+      .all();
+    const page = rows.slice(0, query.limit);
+    return {
+      rows: page,
+      nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null,
+    };
+  }
+
+  attemptsOf(runId: string): AttemptRow[] {
+    return this.db
+      .select()
+      .from(attempts)
+      .where(eq(attempts.runId, runId))
+      .orderBy(asc(attempts.attempt))
+      .all();
+  }
+
+  getAttempt(runId: string, attempt: number): AttemptRow | undefined {
+    return this.db
+      .select()
+      .from(attempts)
+      .where(and(eq(attempts.runId, runId), eq(attempts.attempt, attempt)))
+      .get();
+  }
+
+  startAttempt(runId: string, attempt: number, now: number, workerId: string | null): void {
+    this.db
+      .insert(attempts)
+      .values({ runId, attempt, outcome: "running", startedAt: now, workerId })
+      .onConflictDoNothing()
+      .run();
+  }
+
+  finishAttempt(
+    runId: string,
+    attempt: number,
+    result: {
+      outcome: Exclude<AttemptOutcome, "running">;
+      statusCode: number | null;
+      finishedAt: number;
+      durationMs: number | null;
+      responseBody: string | null;
+      error: string | null;
+    },
+  ): void {
+    this.db
+      .update(attempts)
+      .set(result)
+      .where(and(eq(attempts.runId, runId), eq(attempts.attempt, attempt)))
+      .run();
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The tenant object's tables. Instants are UTC epoch milliseconds in integer columns.
+ * Indexes exist for exactly the queries the object runs; each is named after its query.
+ */
+import { sql } from "drizzle-orm";
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+import type { HttpTarget } from "../contract/job";
+import type { ScheduleInput } from "../contract/schedule";
+
+export const tenant = sqliteTable("tenant", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  tier: text("tier", { enum: ["free", "standard", "premium"] }).notNull(),
+  suspended: integer("suspended", { mode: "boolean" }).notNull().default(false),
+  signingSecret: text("signing_secret").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const tokens = sqliteTable("tokens", {
+  id: text("id").primaryKey(),
+  /** Hex SHA-256 of the secret part; the secret itself is never stored. */
+  hash: text("hash").notNull(),
+  scope: text("scope", { enum: ["read", "write"] }).notNull(),
+  createdAt: integer("created_at").notNull(),
+  revokedAt: integer("revoked_at"),
+});
+
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    schedule: text("schedule", { mode: "json" }).$type<ScheduleInput>(),
+    target: text("target", { mode: "json" }).$type<HttpTarget>().notNull(),
+    priority: text("priority", { enum: ["high", "medium", "low"] }).notNull(),
+    priorityRank: integer("priority_rank").notNull(),
+    maxAttempts: integer("max_attempts").notNull(),
+    initialBackoffMs: integer("initial_backoff_ms").notNull(),
+    maxBackoffMs: integer("max_backoff_ms").notNull(),
+    retryOn: text("retry_on", { enum: ["any", "transient"] }).notNull(),
+    timeoutSeconds: integer("timeout_seconds").notNull(),
+    overlap: text("overlap", { enum: ["skip", "allow", "buffer_one", "cancel_other"] }).notNull(),
+    catchupWindowSeconds: integer("catchup_window_seconds").notNull(),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    status: text("status", { enum: ["active", "paused", "completed", "cancelled"] }).notNull(),
+    nextRunAt: integer("next_run_at"),
+    lastRunId: text("last_run_id"),
+    version: integer("version").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    // "next due job per priority": a covering range scan that reads only due rows.
+    index("jobs_due")
+      .on(t.priorityRank, t.nextRunAt)
+      .where(sql`status = 'active' and next_run_at is not null`),
+    index("jobs_by_status").on(t.status, t.id),
+    index("jobs_by_priority").on(t.priority, t.id),
+  ],
+);
+
+export const idempotencyKeys = sqliteTable("idempotency_keys", {
+  key: text("key").primaryKey(),
+  requestHash: text("request_hash").notNull(),
+  jobId: text("job_id").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const runs = sqliteTable(
+  "runs",
+  {
+    id: text("id").primaryKey(),
+    jobId: text("job_id").notNull(),
+    /** Occurrence key (job id and scheduled time), unique so an occurrence never becomes two runs. */
+    key: text("key").notNull(),
+    trigger: text("trigger", { enum: ["schedule", "manual"] }).notNull(),
+    status: text("status", {
+      enum: [
+        "pending",
+        "queued",
+        "running",
+        "retrying",
+        "succeeded",
+        "dead",
+        "cancelled",
+        "skipped",
+        "missed",
+      ],
+    }).notNull(),
+    priority: text("priority", { enum: ["high", "medium", "low"] }).notNull(),
+    priorityRank: integer("priority_rank").notNull(),
+    scheduledFor: integer("scheduled_for").notNull(),
+    attempt: integer("attempt").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull(),
+    /** When the run may next be sent: its scheduled time, or the end of a retry backoff. */
+    dueAt: integer("due_at").notNull(),
+    /** Set exactly while the run waits to be sent to a queue (null when held back). */
+    dispatchAt: integer("dispatch_at"),
+    /** Set while queued or running: past it, the message or consumer is presumed lost. */
+    leaseExpiresAt: integer("lease_expires_at"),
+    workerId: text("worker_id"),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("runs_by_key").on(t.key),
+    // "next runs to send, highest priority first, oldest first".
+    index("runs_dispatch").on(t.priorityRank, t.dispatchAt).where(sql`dispatch_at is not null`),
+    index("runs_lease").on(t.leaseExpiresAt).where(sql`lease_expires_at is not null`),
+    index("runs_by_job").on(t.jobId, t.id),
+    // "does this job have a run in progress" for overlap policies.
+    index("runs_active_by_job").on(t.jobId, t.status),
+    index("runs_by_status").on(t.status, t.id),
+    index("runs_finished").on(t.finishedAt).where(sql`finished_at is not null`),
+  ],
+);
+
+export const attempts = sqliteTable(
+  "attempts",
+  {
+    runId: text("run_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    outcome: text("outcome", {
+      enum: ["running", "succeeded", "failed", "timeout", "network_error", "lease_expired"],
+    }).notNull(),
+    statusCode: integer("status_code"),
+    startedAt: integer("started_at").notNull(),
+    finishedAt: integer("finished_at"),
+    durationMs: integer("duration_ms"),
+    responseBody: text("response_body"),
+    error: text("error"),
+    workerId: text("worker_id"),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.attempt] })],
+);
+
+export type JobRow = typeof jobs.$inferSelect;
+export type RunRow = typeof runs.$inferSelect;
+export type AttemptRow = typeof attempts.$inferSelect;
+export type TenantRow = typeof tenant.$inferSelect;

@@ -1,0 +1,528 @@
+/**
+ * TenantScheduler: one Durable Object per tenant. It holds the tenant's settings, token hashes,
+ * jobs and runs in SQLite, and its alarm is the tenant's clock: it always equals the earliest
+ * moment something is due (a job, a run, a retry, a lease expiry). Its public surface is typed RPC;
+ * problems come back as values (`Outcome`), never as thrown errors.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import type { JobInput, JobListQuery, JobPatch, JobView } from "../contract/job";
+import type { RunDetailView, RunListQuery, RunView } from "../contract/run";
+import type {
+  CreatedTenant,
+  IssuedToken,
+  TenantPatch,
+  TenantView,
+  TokenScope,
+} from "../contract/tenant";
+import { IdGenerator } from "../domain/ids";
+import { DEFAULTS } from "../domain/limits";
+import { fail, type Outcome, ProblemError } from "../domain/problem";
+import { isCron, previewFireTimes } from "../domain/schedule";
+import { newSigningSecret, sha256Hex } from "../domain/secrets";
+import type { TierName } from "../domain/tiers";
+import { TIERS } from "../domain/tiers";
+import type { AttemptResult, ClaimRequest, ClaimResponse } from "../queues/messages";
+import { applyMigrations, type Database, hasSchema, openDatabase, RowMeter } from "./database";
+import { JobStore } from "./job-store";
+import { RunLifecycle } from "./lifecycle";
+import { runQueues, sendRunMessages } from "./run-queues";
+import { RunStore } from "./run-store";
+import { idempotencyKeys, type JobRow } from "./schema";
+import { type Credential, TenantStore } from "./tenant-store";
+import { attemptView, iso, runView, tenantView } from "./views";
+
+/** Work per alarm is bounded; when more is due the alarm re-arms at once. */
+const ALARM_BATCH = 500;
+/** A stored alarm this far in the past is treated as lost and set again. */
+const STALE_ALARM_MS = 30_000;
+
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+export class TenantScheduler extends DurableObject<Env> {
+  private readonly meter = new RowMeter();
+  private readonly db: Database;
+  private readonly ids = new IdGenerator();
+  private readonly tenants: TenantStore;
+  private readonly jobs: JobStore;
+  private readonly runs: RunStore;
+  private initialized = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.db = openDatabase(ctx.storage, this.meter);
+    this.tenants = new TenantStore(this.db);
+    this.jobs = new JobStore(this.db, this.ids);
+    this.runs = new RunStore(this.db, this.ids);
+    // An object that never held a tenant stays empty: a token naming an unknown tenant must not
+    // create storage, so the schema is only created by `initialize`.
+    ctx.blockConcurrencyWhile(async () => {
+      if (hasSchema(ctx.storage)) {
+        await applyMigrations(this.db);
+        this.initialized = true;
+      }
+    });
+  }
+
+  private get lifecycle(): RunLifecycle {
+    return new RunLifecycle(this.tenants.require().id, this.jobs, this.runs);
+  }
+
+  // ---- admin surface (the Worker checked the admin token) ----
+
+  async initialize(input: {
+    id: string;
+    name: string;
+    tier: TierName;
+  }): Promise<Outcome<CreatedTenant>> {
+    return this.outcome(async () => {
+      if (!this.initialized) {
+        await applyMigrations(this.db);
+        this.initialized = true;
+      }
+      if (this.tenants.get()) throw fail.conflict(`Tenant ${input.id} already exists.`);
+      const now = Date.now();
+      const signingSecret = newSigningSecret();
+      this.tenants.insert({
+        ...input,
+        suspended: false,
+        signingSecret,
+        createdAt: now,
+        updatedAt: now,
+      });
+      const token = await this.tenants.issueToken("write", now);
+      return {
+        ...tenantView(this.tenants.require()),
+        token: token.token,
+        token_id: token.id,
+        signing_secret: signingSecret,
+      };
+    }, false);
+  }
+
+  async getTenant(): Promise<Outcome<TenantView>> {
+    return this.adminCall(() => tenantView(this.tenants.require()));
+  }
+
+  async updateTenant(patch: TenantPatch): Promise<Outcome<TenantView>> {
+    return this.adminCall(() => tenantView(this.tenants.update(patch, Date.now())), true);
+  }
+
+  async issueToken(scope: TokenScope): Promise<Outcome<IssuedToken>> {
+    return this.adminCall(() => this.tenants.issueToken(scope, Date.now()));
+  }
+
+  async revokeToken(tokenId: string): Promise<Outcome<null>> {
+    return this.adminCall(() => {
+      this.tenants.revokeToken(tokenId, Date.now());
+      return null;
+    });
+  }
+
+  // ---- tenant surface (every call carries the caller's credential) ----
+
+  /** Checks a credential only (for routes computed in the Worker, such as schedule previews). */
+  async authorize(
+    credential: Credential,
+    scope: TokenScope,
+  ): Promise<Outcome<{ tenant_id: string }>> {
+    return this.tenantCall(credential, scope, () => ({ tenant_id: this.tenants.require().id }));
+  }
+
+  async createJob(
+    credential: Credential,
+    input: JobInput,
+    idempotencyKey: string | null,
+  ): Promise<Outcome<{ job: JobView; replayed: boolean }>> {
+    return this.tenantCall(credential, "write", async () => {
+      const now = Date.now();
+      const requestHash = idempotencyKey ? await sha256Hex(JSON.stringify(input)) : "";
+      return this.transaction(() => {
+        if (idempotencyKey) {
+          const seen = this.db
+            .select()
+            .from(idempotencyKeys)
+            .where(eq(idempotencyKeys.key, idempotencyKey))
+            .get();
+          if (seen && seen.requestHash !== requestHash) {
+            throw fail.conflict("This Idempotency-Key was used with a different request body.", [
+              { path: "Idempotency-Key", message: "reused with a different body" },
+            ]);
+          }
+          if (seen) return { job: this.jobs.view(this.jobs.require(seen.jobId)), replayed: true };
+        }
+        const row = this.jobs.build(input, now);
+        this.jobs.insertMany([row]);
+        if (idempotencyKey) {
+          this.db
+            .insert(idempotencyKeys)
+            .values({ key: idempotencyKey, requestHash, jobId: row.id, createdAt: now })
+            .run();
+        }
+        return { job: this.jobs.view(row), replayed: false };
+      });
+    });
+  }
+
+  /** Creates all jobs or none: every row is built (and checked) before the first insert. */
+  async createJobs(credential: Credential, inputs: JobInput[]): Promise<Outcome<JobView[]>> {
+    return this.tenantCall(credential, "write", () => {
+      const now = Date.now();
+      const rows = inputs.map((input, i) => this.jobs.build(input, now, `jobs[${i}].`));
+      this.transaction(() => this.jobs.insertMany(rows));
+      return rows.map((row) => this.jobs.view(row));
+    });
+  }
+
+  async listJobs(credential: Credential, query: JobListQuery): Promise<Outcome<Page<JobView>>> {
+    return this.tenantCall(credential, "read", () => {
+      const { rows, nextCursor } = this.jobs.list(query);
+      return { data: this.jobs.views(rows), next_cursor: nextCursor };
+    });
+  }
+
+  async getJob(credential: Credential, id: string): Promise<Outcome<JobView>> {
+    return this.tenantCall(credential, "read", () => this.jobs.view(this.jobs.require(id)));
+  }
+
+  async updateJob(
+    credential: Credential,
+    id: string,
+    patch: JobPatch,
+    ifMatch: string | null,
+  ): Promise<Outcome<JobView>> {
+    return this.tenantCall(credential, "write", () => {
+      const job = this.jobs.require(id);
+      if (ifMatch !== null && !etagMatches(ifMatch, job.version)) {
+        throw fail.preconditionFailed(
+          `Job ${id} is at version ${job.version}; If-Match was ${ifMatch}.`,
+        );
+      }
+      if (job.status === "cancelled")
+        throw fail.conflict(`Job ${id} is cancelled and cannot change.`);
+      return this.transaction(() => this.jobs.view(this.jobs.applyPatch(job, patch, Date.now())));
+    });
+  }
+
+  /** Cancels a job: no further runs; its waiting runs become cancelled, a running one finishes. */
+  async cancelJob(credential: Credential, id: string): Promise<Outcome<JobView>> {
+    return this.tenantCall(credential, "write", () => {
+      const job = this.jobs.require(id);
+      if (job.status === "cancelled") return this.jobs.view(job);
+      const now = Date.now();
+      return this.transaction(() => {
+        const cancelled: JobRow = {
+          ...job,
+          status: "cancelled",
+          nextRunAt: null,
+          version: job.version + 1,
+          updatedAt: now,
+        };
+        this.jobs.save(cancelled);
+        const lifecycle = this.lifecycle;
+        for (const run of this.runs.activeOfJob(id)) {
+          if (run.status !== "running") lifecycle.cancel(run, now, "job cancelled", false);
+        }
+        return this.jobs.view(cancelled);
+      });
+    });
+  }
+
+  async pauseJob(credential: Credential, id: string): Promise<Outcome<JobView>> {
+    return this.tenantCall(credential, "write", () => {
+      const job = this.jobs.require(id);
+      if (job.status === "paused") return this.jobs.view(job);
+      if (job.status === "cancelled") throw fail.conflict(`Job ${id} is cancelled.`);
+      const now = Date.now();
+      return this.transaction(() => {
+        const paused: JobRow = {
+          ...job,
+          status: "paused",
+          version: job.version + 1,
+          updatedAt: now,
+        };
+        this.jobs.save(paused);
+        this.lifecycle.hold(paused);
+        return this.jobs.view(paused);
+      });
+    });
+  }
+
+  /** Resumes a paused job; occurrences missed meanwhile follow its catch-up window. */
+  async resumeJob(credential: Credential, id: string): Promise<Outcome<JobView>> {
+    return this.tenantCall(credential, "write", () => {
+      const job = this.jobs.require(id);
+      if (job.status !== "paused") {
+        if (job.status === "cancelled") throw fail.conflict(`Job ${id} is cancelled.`);
+        return this.jobs.view(job);
+      }
+      const now = Date.now();
+      return this.transaction(() => {
+        const status = job.nextRunAt === null ? "completed" : "active";
+        const resumed: JobRow = { ...job, status, version: job.version + 1, updatedAt: now };
+        this.jobs.save(resumed);
+        this.lifecycle.release(resumed, now);
+        return this.jobs.view(resumed);
+      });
+    });
+  }
+
+  /** Runs the job once now, whatever its schedule and overlap policy. */
+  async triggerJob(credential: Credential, id: string): Promise<Outcome<RunView>> {
+    return this.tenantCall(credential, "write", () => {
+      const job = this.jobs.require(id);
+      if (job.status === "cancelled") throw fail.conflict(`Job ${id} is cancelled.`);
+      return this.transaction(() => runView(this.lifecycle.trigger(job, Date.now())));
+    });
+  }
+
+  async previewJob(
+    credential: Credential,
+    id: string,
+    count: number,
+  ): Promise<Outcome<{ fire_times: string[]; timezone: string }>> {
+    return this.tenantCall(credential, "read", () => {
+      const job = this.jobs.require(id);
+      const timezone = isCron(job.schedule)
+        ? (job.schedule.timezone ?? DEFAULTS.timezone)
+        : DEFAULTS.timezone;
+      if (job.nextRunAt === null || job.status === "cancelled") return { fire_times: [], timezone };
+      const times = isCron(job.schedule)
+        ? previewFireTimes(job.schedule, job.nextRunAt - 1, count)
+        : [job.nextRunAt];
+      return { fire_times: times.map(iso), timezone };
+    });
+  }
+
+  async listRuns(credential: Credential, query: RunListQuery): Promise<Outcome<Page<RunView>>> {
+    return this.tenantCall(credential, "read", () => {
+      const { rows, nextCursor } = this.runs.list(query);
+      return { data: rows.map(runView), next_cursor: nextCursor };
+    });
+  }
+
+  async listJobRuns(
+    credential: Credential,
+    jobId: string,
+    query: RunListQuery,
+  ): Promise<Outcome<Page<RunView>>> {
+    return this.tenantCall(credential, "read", () => {
+      this.jobs.require(jobId);
+      const { rows, nextCursor } = this.runs.list({ ...query, job_id: jobId });
+      return { data: rows.map(runView), next_cursor: nextCursor };
+    });
+  }
+
+  async getRun(credential: Credential, id: string): Promise<Outcome<RunDetailView>> {
+    return this.tenantCall(credential, "read", () => {
+      const run = this.runs.require(id);
+      return { ...runView(run), attempts: this.runs.attemptsOf(id).map(attemptView) };
+    });
+  }
+
+  /** Cancels a run that has not finished; a running attempt completes but its result changes nothing. */
+  async cancelRun(credential: Credential, id: string): Promise<Outcome<RunView>> {
+    return this.tenantCall(credential, "write", () => {
+      const run = this.runs.require(id);
+      if (run.status === "cancelled") return runView(run);
+      if (!["pending", "queued", "running", "retrying"].includes(run.status)) {
+        throw fail.conflict(`Run ${id} is ${run.status}; only unfinished runs can be cancelled.`);
+      }
+      return this.transaction(() =>
+        runView(this.lifecycle.cancel(run, Date.now(), "cancelled by request")),
+      );
+    });
+  }
+
+  async replayRun(credential: Credential, id: string): Promise<Outcome<RunView>> {
+    return this.tenantCall(credential, "write", () => {
+      const run = this.runs.require(id);
+      if (run.status !== "dead")
+        throw fail.conflict(`Run ${id} is ${run.status}; only dead runs can be replayed.`);
+      const job = this.jobs.require(run.jobId);
+      if (job.status === "cancelled") throw fail.conflict(`Job ${job.id} is cancelled.`);
+      return this.transaction(() => runView(this.lifecycle.replay(run, job, Date.now())));
+    });
+  }
+
+  // ---- queue surface (called by consumers of this Worker, never by clients) ----
+
+  /** Starts the attempts whose messages are current; duplicates and stale messages get nothing. */
+  async claimRuns(claims: ClaimRequest[], workerId: string | null): Promise<ClaimResponse> {
+    return this.internalCall(() => {
+      const tenant = this.tenants.get();
+      if (!tenant || tenant.suspended) return { claimed: [], signing_secrets: [] };
+      const now = Date.now();
+      const lifecycle = this.lifecycle;
+      const claimed = this.transaction(() =>
+        claims.map((c) => lifecycle.claim(c, now, workerId)).filter((c) => c !== null),
+      );
+      return { claimed, signing_secrets: [tenant.signingSecret] };
+    });
+  }
+
+  async reportResults(results: AttemptResult[]): Promise<void> {
+    await this.internalCall(() => {
+      if (!this.tenants.get()) return;
+      const now = Date.now();
+      const lifecycle = this.lifecycle;
+      this.transaction(() => {
+        for (const result of results) lifecycle.report(result, now);
+      });
+    });
+  }
+
+  /** Runs whose messages exhausted the queue's retries: dead, unless they already moved on. */
+  async markDead(messages: { run_id: string; attempt: number; reason: string }[]): Promise<void> {
+    await this.internalCall(() => {
+      if (!this.tenants.get()) return;
+      const now = Date.now();
+      const lifecycle = this.lifecycle;
+      this.transaction(() => {
+        for (const m of messages) {
+          const run = this.runs.get(m.run_id);
+          if (!run) continue;
+          const current =
+            (run.status === "queued" && run.attempt + 1 === m.attempt) ||
+            (run.status === "running" && run.attempt === m.attempt);
+          if (current) lifecycle.kill(run, now, m.reason);
+        }
+      });
+    });
+  }
+
+  // ---- the clock ----
+
+  override async alarm(): Promise<void> {
+    if (!this.initialized) return;
+    const tenant = this.tenants.get();
+    if (!tenant) return;
+    let more = false;
+    try {
+      if (!tenant.suspended)
+        more = await this.dispatchDue(Date.now(), TIERS[tenant.tier].max_in_flight);
+    } finally {
+      this.meter.flush();
+      await this.rearm(more);
+    }
+  }
+
+  /** One bounded round: expire leases, turn due jobs into runs, send ready runs. Returns whether more is due. */
+  private async dispatchDue(now: number, maxInFlight: number): Promise<boolean> {
+    const lifecycle = this.lifecycle;
+    const expired = this.runs.expiredLeases(now, ALARM_BATCH);
+    const due = this.jobs.due(now, ALARM_BATCH);
+    this.transaction(() => {
+      for (const run of expired) lifecycle.expireLease(run, now);
+      for (const job of due) lifecycle.materialize(job, now);
+    });
+    const capacity = Math.min(ALARM_BATCH, maxInFlight - this.runs.countInFlight());
+    const ready = capacity > 0 ? this.runs.readyToDispatch(now, capacity) : [];
+    const messages = this.transaction(() => lifecycle.markQueued(ready, now));
+    const unsent = await sendRunMessages(runQueues(this.env), messages);
+    if (unsent.length) {
+      console.error(
+        JSON.stringify({
+          event: "dispatch.send_failed",
+          tenant_id: this.tenants.require().id,
+          count: unsent.length,
+        }),
+      );
+      this.transaction(() => lifecycle.unsend(unsent, Date.now() + 1000));
+    }
+    return (
+      expired.length === ALARM_BATCH ||
+      due.length === ALARM_BATCH ||
+      (ready.length === ALARM_BATCH && capacity === ALARM_BATCH)
+    );
+  }
+
+  /** The earliest moment something is due, or null when nothing is. */
+  private nextWake(): number | null {
+    const tenant = this.tenants.get();
+    if (!tenant || tenant.suspended) return null;
+    const candidates = [this.jobs.nextDueAt(), this.runs.nextLeaseExpiry()];
+    if (this.runs.countInFlight() < TIERS[tenant.tier].max_in_flight)
+      candidates.push(this.runs.nextDispatchAt());
+    const times = candidates.filter((t): t is number => t !== null);
+    return times.length ? Math.min(...times) : null;
+  }
+
+  /** Sets the alarm to the earliest due moment (now, when a bounded round left work behind). */
+  private async rearm(immediately = false): Promise<void> {
+    if (!this.initialized) return;
+    const wake = immediately ? Date.now() : this.nextWake();
+    this.meter.flush();
+    const current = await this.ctx.storage.getAlarm();
+    if (wake === null) {
+      if (current !== null) await this.ctx.storage.deleteAlarm();
+    } else if (current !== wake) {
+      await this.ctx.storage.setAlarm(wake);
+    }
+  }
+
+  /** Lost or stale alarms are a known Durable Object failure: every request checks and repairs it. */
+  private async ensureAlarm(): Promise<void> {
+    if (!this.initialized) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current < Date.now() - STALE_ALARM_MS) await this.rearm();
+  }
+
+  // ---- plumbing ----
+
+  private transaction<T>(fn: () => T): T {
+    return this.ctx.storage.transactionSync(fn);
+  }
+
+  private async outcome<T>(fn: () => T | Promise<T>, mutates: boolean): Promise<Outcome<T>> {
+    try {
+      const value = await fn();
+      return { ok: true, value };
+    } catch (error) {
+      if (error instanceof ProblemError) return { ok: false, problem: error.problem };
+      throw error;
+    } finally {
+      this.meter.flush();
+      if (mutates) await this.rearm();
+      else await this.ensureAlarm();
+    }
+  }
+
+  private adminCall<T>(fn: () => T | Promise<T>, mutates = false): Promise<Outcome<T>> {
+    return this.outcome(() => {
+      if (!this.initialized) throw fail.notFound("Tenant");
+      return fn();
+    }, mutates);
+  }
+
+  private tenantCall<T>(
+    credential: Credential,
+    scope: TokenScope,
+    fn: () => T | Promise<T>,
+  ): Promise<Outcome<T>> {
+    return this.outcome(async () => {
+      if (!this.initialized) throw fail.unauthorized("The token is unknown or revoked.");
+      await this.tenants.authenticate(credential, scope);
+      return fn();
+    }, scope === "write");
+  }
+
+  private async internalCall<T>(fn: () => T): Promise<T> {
+    try {
+      return fn();
+    } finally {
+      this.meter.flush();
+      await this.rearm();
+    }
+  }
+}
+
+function etagMatches(ifMatch: string, version: number): boolean {
+  return ifMatch
+    .split(",")
+    .map((tag) => tag.trim().replace(/^W\//, ""))
+    .some((tag) => tag === "*" || tag === `"${version}"`);
+}

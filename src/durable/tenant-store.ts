@@ -1,0 +1,105 @@
+/** The tenant's own settings and its token hashes, with the authentication check. */
+import { eq } from "drizzle-orm";
+import type { IssuedToken, TenantPatch, TokenScope } from "../contract/tenant";
+import { fail } from "../domain/problem";
+import { hashMatches, newToken, sha256Hex } from "../domain/secrets";
+import type { Database } from "./database";
+import { type TenantRow, tenant, tokens } from "./schema";
+import { iso } from "./views";
+
+export interface Credential {
+  token_id: string;
+  secret: string;
+}
+
+type TokenRow = typeof tokens.$inferSelect;
+
+export class TenantStore {
+  private row: TenantRow | undefined;
+  private readonly tokenCache = new Map<string, TokenRow | null>();
+
+  constructor(private readonly db: Database) {}
+
+  /** The tenant, or undefined in an object that was never initialised. */
+  get(): TenantRow | undefined {
+    this.row ??= this.db.select().from(tenant).get();
+    return this.row;
+  }
+
+  require(): TenantRow {
+    const row = this.get();
+    if (!row) throw fail.notFound("Tenant");
+    return row;
+  }
+
+  insert(row: TenantRow): void {
+    this.db.insert(tenant).values(row).run();
+    this.row = row;
+  }
+
+  update(patch: TenantPatch, now: number): TenantRow {
+    const current = this.require();
+    const next: TenantRow = {
+      ...current,
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.tier !== undefined ? { tier: patch.tier } : {}),
+      ...(patch.suspended !== undefined ? { suspended: patch.suspended } : {}),
+      updatedAt: now,
+    };
+    this.db.update(tenant).set(next).where(eq(tenant.id, current.id)).run();
+    this.row = next;
+    return next;
+  }
+
+  /** Issues a token; only the hash of its secret is stored. */
+  async issueToken(scope: TokenScope, now: number): Promise<IssuedToken> {
+    const { id } = this.require();
+    const { token, tokenId, secret } = newToken(id);
+    const row = {
+      id: tokenId,
+      hash: await sha256Hex(secret),
+      scope,
+      createdAt: now,
+      revokedAt: null,
+    };
+    this.db.insert(tokens).values(row).run();
+    this.tokenCache.set(tokenId, row);
+    return { id: tokenId, scope, token, created_at: iso(now) };
+  }
+
+  revokeToken(tokenId: string, now: number): void {
+    const row = this.lookup(tokenId);
+    if (!row) throw fail.notFound(`Token ${tokenId}`);
+    if (row.revokedAt !== null) return;
+    this.db.update(tokens).set({ revokedAt: now }).where(eq(tokens.id, tokenId)).run();
+    this.tokenCache.set(tokenId, { ...row, revokedAt: now });
+  }
+
+  private lookup(tokenId: string): TokenRow | null {
+    if (!this.tokenCache.has(tokenId)) {
+      this.tokenCache.set(
+        tokenId,
+        this.db.select().from(tokens).where(eq(tokens.id, tokenId)).get() ?? null,
+      );
+    }
+    return this.tokenCache.get(tokenId) ?? null;
+  }
+
+  /**
+   * Checks a credential: 401 for unknown, revoked or wrong secrets (one answer for all, so the
+   * answer reveals nothing), 403 for a read token on a write route or a suspended tenant.
+   */
+  async authenticate(credential: Credential, scope: TokenScope): Promise<TenantRow> {
+    const tenantRow = this.get();
+    const token = tenantRow ? this.lookup(credential.token_id) : null;
+    const valid =
+      token !== null &&
+      token.revokedAt === null &&
+      (await hashMatches(token.hash, credential.secret));
+    if (!tenantRow || !token || !valid) throw fail.unauthorized("The token is unknown or revoked.");
+    if (scope === "write" && token.scope === "read")
+      throw fail.forbidden("This token is read-only.");
+    if (tenantRow.suspended) throw fail.forbidden(`Tenant ${tenantRow.id} is suspended.`);
+    return tenantRow;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Run queue consumer. Per batch and tenant it makes two object calls (claim, report) whatever the
+ * batch size. It never throws: a throwing consumer gets the whole batch retried, acked messages
+ * included, so each message is acked or retried on its own.
+ */
+import type { AttemptResult, ClaimResponse, RunMessage } from "./messages";
+import { deliverWebhook } from "./webhook";
+
+function groupByTenant(
+  messages: readonly Message<RunMessage>[],
+): Map<string, Message<RunMessage>[]> {
+  const groups = new Map<string, Message<RunMessage>[]>();
+  for (const message of messages) {
+    const tenantId = message.body?.tenant_id;
+    if (typeof tenantId !== "string") {
+      // Not ours to understand: drop it (it cannot be routed, so retrying cannot help).
+      message.ack();
+      continue;
+    }
+    const group = groups.get(tenantId) ?? [];
+    group.push(message);
+    groups.set(tenantId, group);
+  }
+  return groups;
+}
+
+async function consumeTenant(
+  env: Env,
+  tenantId: string,
+  messages: Message<RunMessage>[],
+  workerId: string,
+): Promise<void> {
+  const scheduler = env.TENANT_SCHEDULER.get(env.TENANT_SCHEDULER.idFromName(tenantId));
+  let claim: ClaimResponse;
+  try {
+    // Typed from the object's declaration: RPC stub types lose this shape.
+    claim = (await scheduler.claimRuns(
+      messages.map((m) => ({ run_id: m.body.run_id, attempt: m.body.attempt })),
+      workerId,
+    )) as ClaimResponse;
+  } catch (error) {
+    // The object was unreachable: let the queue redeliver; after max_retries it dead-letters.
+    for (const m of messages) m.retry({ delaySeconds: 1 });
+    console.error(
+      JSON.stringify({ event: "consumer.claim_failed", tenant_id: tenantId, error: String(error) }),
+    );
+    return;
+  }
+  const claimed = new Set(claim.claimed.map((c) => c.run_id));
+  for (const m of messages) {
+    if (!claimed.has(m.body.run_id)) {
+      console.log(
+        JSON.stringify({
+          event: "attempt.dropped",
+          tenant_id: tenantId,
+          run_id: m.body.run_id,
+          attempt: m.body.attempt,
+        }),
+      );
+      m.ack();
+    }
+  }
+  const results: AttemptResult[] = await Promise.all(
+    claim.claimed.map((c) => deliverWebhook(c, claim.signing_secrets)),
+  );
+  try {
+    await scheduler.reportResults(results);
+  } catch (error) {
+    // The attempts ran; if their results are lost, the run leases expire and the runs retry.
+    console.error(
+      JSON.stringify({
+        event: "consumer.report_failed",
+        tenant_id: tenantId,
+        error: String(error),
+      }),
+    );
+  }
+  for (const m of messages) if (claimed.has(m.body.run_id)) m.ack();
+}
+
+/** Handles a batch from runs-high, runs-medium or runs-low. */
+export async function consumeRunBatch(batch: MessageBatch<RunMessage>, env: Env): Promise<void> {
+  const workerId = `consumer-${crypto.randomUUID().slice(0, 8)}`;
+  const groups = groupByTenant(batch.messages);
+  await Promise.all(
+    [...groups].map(([tenantId, messages]) => consumeTenant(env, tenantId, messages, workerId)),
+  );
+}

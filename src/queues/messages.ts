@@ -1,0 +1,50 @@
+/** What travels on the run queues, and what consumers and the object exchange about it. */
+import type { HttpTarget } from "../contract/job";
+import type { AttemptOutcome } from "../contract/run";
+import type { Priority } from "../domain/priority";
+
+/** One attempt of one run, sent to the queue of its priority. Small: ids and times only. */
+export interface RunMessage {
+  tenant_id: string;
+  run_id: string;
+  job_id: string;
+  /** The attempt this message may start; a stale or duplicate message fails its claim. */
+  attempt: number;
+  /** Occurrence key (job id and scheduled time). */
+  key: string;
+  scheduled_for: number;
+  priority: Priority;
+  dispatched_at: number;
+}
+
+export interface ClaimRequest {
+  run_id: string;
+  attempt: number;
+}
+
+/** A claimed attempt: everything the consumer needs to execute it. */
+export interface ClaimedAttempt {
+  run_id: string;
+  job_id: string;
+  attempt: number;
+  scheduled_for: number;
+  target: HttpTarget;
+  timeout_seconds: number;
+}
+
+export interface ClaimResponse {
+  claimed: ClaimedAttempt[];
+  /** Secrets to sign with (current first); several sign at once while a rotation overlaps. */
+  signing_secrets: string[];
+}
+
+export interface AttemptResult {
+  run_id: string;
+  attempt: number;
+  outcome: Exclude<AttemptOutcome, "running" | "lease_expired">;
+  status_code: number | null;
+  started_at: number;
+  duration_ms: number;
+  response_body: string | null;
+  error: string | null;
+}

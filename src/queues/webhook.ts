@@ -1,0 +1,83 @@
+/** Executes one claimed attempt: a signed HTTP request with the job's timeout. */
+import type { AttemptResult, ClaimedAttempt } from "./messages";
+import { signWebhook } from "./signing";
+
+/** How much of a response body is kept on the attempt. */
+export const RESPONSE_BODY_LIMIT = 4096;
+
+async function readPrefix(response: Response, limit: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  while (size < limit) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    size += value.byteLength;
+  }
+  await reader.cancel().catch(() => {});
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.byteLength;
+  }
+  return new TextDecoder().decode(all.subarray(0, limit));
+}
+
+/** Calls the attempt's target and describes what happened; never throws. */
+export async function deliverWebhook(
+  attempt: ClaimedAttempt,
+  secrets: string[],
+): Promise<AttemptResult> {
+  const { target } = attempt;
+  const body =
+    target.method === "GET" || target.body === undefined ? "" : JSON.stringify(target.body);
+  const id = `${attempt.run_id}_${attempt.attempt}`;
+  const startedAt = Date.now();
+  const timestamp = Math.floor(startedAt / 1000);
+  const headers = new Headers(target.headers);
+  if (body) headers.set("content-type", "application/json");
+  headers.set("user-agent", "edge-scheduler/1");
+  headers.set("webhook-id", id);
+  headers.set("webhook-timestamp", String(timestamp));
+  headers.set("webhook-signature", await signWebhook(secrets, id, timestamp, body));
+  headers.set("x-scheduler-run-id", attempt.run_id);
+  headers.set("x-scheduler-attempt", String(attempt.attempt));
+  headers.set("x-scheduler-scheduled-for", new Date(attempt.scheduled_for).toISOString());
+
+  const base = { run_id: attempt.run_id, attempt: attempt.attempt, started_at: startedAt };
+  const signal = AbortSignal.timeout(attempt.timeout_seconds * 1000);
+  try {
+    const response = await fetch(target.url, {
+      method: target.method,
+      headers,
+      body: body || undefined,
+      redirect: "manual",
+      signal,
+    });
+    const responseBody = await readPrefix(response, RESPONSE_BODY_LIMIT);
+    const ok = response.status >= 200 && response.status < 300;
+    return {
+      ...base,
+      outcome: ok ? "succeeded" : "failed",
+      status_code: response.status,
+      duration_ms: Date.now() - startedAt,
+      response_body: responseBody,
+      error: ok ? null : `HTTP ${response.status}`,
+    };
+  } catch (error) {
+    const timedOut = signal.aborted;
+    return {
+      ...base,
+      outcome: timedOut ? "timeout" : "network_error",
+      status_code: null,
+      duration_ms: Date.now() - startedAt,
+      response_body: null,
+      error: timedOut
+        ? `no response within ${attempt.timeout_seconds}s`
+        : String((error as Error).message ?? error),
+    };
+  }
+}
