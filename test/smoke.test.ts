@@ -6,7 +6,11 @@ describe("smoke", () => {
     const tenant = await createTenant();
     const job = await createJob(tenant);
     expect(job.status).toBe("active");
-    const got = await callJson<Record<string, any>>(`/v1/jobs/${job.id}`, { token: tenant.token }, 200);
+    const got = await callJson<Record<string, any>>(
+      `/v1/jobs/${job.id}`,
+      { token: tenant.token },
+      200,
+    );
     expect(got.id).toBe(job.id);
     const deliveries = await waitFor(async () => {
       const d = await deliveriesAt(job.target.url);

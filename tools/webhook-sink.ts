@@ -48,7 +48,14 @@ export async function startSink(port = 0): Promise<Sink> {
     const body = await readBody(req);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) headers[name] = String(value);
-    const delivery: Delivery = { path: url.pathname, method: req.method ?? "GET", headers, body, received_at: receivedAt, finished_at: null };
+    const delivery: Delivery = {
+      path: url.pathname,
+      method: req.method ?? "GET",
+      headers,
+      body,
+      received_at: receivedAt,
+      finished_at: null,
+    };
     deliveries.push(delivery);
     if (url.searchParams.get("hang") === "1") return;
     const delay = Number(url.searchParams.get("delay_ms") ?? 0);

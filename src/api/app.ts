@@ -7,6 +7,7 @@ import { DOCS_HTML } from "./docs-page";
 import { onError, validationHook } from "./problems";
 import { adminRoutes } from "./routes/admin";
 import { jobRoutes } from "./routes/jobs";
+import { metricsRoutes } from "./routes/metrics";
 import { runRoutes } from "./routes/runs";
 import { scheduleRoutes } from "./routes/schedules";
 
@@ -46,6 +47,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   tenant.route("/jobs", jobRoutes());
   tenant.route("/", runRoutes());
   tenant.route("/", scheduleRoutes());
+  tenant.route("/", metricsRoutes());
   app.route("/v1", tenant);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

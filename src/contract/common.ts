@@ -1,12 +1,10 @@
 /** Wire shapes shared by every resource: timestamps, problems, pagination. */
 import { z } from "@hono/zod-openapi";
 
-export const Timestamp = z.iso
-  .datetime({ offset: true })
-  .openapi({
-    description: "RFC 3339 timestamp; answers are always UTC",
-    example: "2026-11-22T10:00:00.000Z",
-  });
+export const Timestamp = z.iso.datetime({ offset: true }).openapi({
+  description: "RFC 3339 timestamp; answers are always UTC",
+  example: "2026-11-22T10:00:00.000Z",
+});
 
 export const ProblemSchema = z
   .object({

@@ -15,15 +15,10 @@ export const ScheduleSchema = z
       .max(LIMITS.maxScheduleAheadSeconds)
       .optional()
       .openapi({ description: "run once, this many seconds after the request" }),
-    cron: z
-      .string()
-      .min(1)
-      .max(200)
-      .optional()
-      .openapi({
-        description: "5 fields (minute first) or 6 (second first)",
-        example: "0 3 * * *",
-      }),
+    cron: z.string().min(1).max(200).optional().openapi({
+      description: "5 fields (minute first) or 6 (second first)",
+      example: "0 3 * * *",
+    }),
     timezone: z
       .string()
       .max(64)

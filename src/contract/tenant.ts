@@ -25,6 +25,16 @@ export const TenantPatchSchema = z
     name: z.string().trim().min(1).max(200).optional(),
     tier: z.enum(TIER_NAMES).optional(),
     suspended: z.boolean().optional(),
+    max_in_flight: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .nullable()
+      .optional()
+      .openapi({
+        description: "overrides the tier's max runs in flight; null restores the tier's value",
+      }),
   })
   .openapi("TenantPatch");
 export type TenantPatch = z.infer<typeof TenantPatchSchema>;
@@ -35,6 +45,10 @@ export const TenantSchema = z
     name: z.string(),
     tier: z.enum(TIER_NAMES),
     suspended: z.boolean(),
+    max_in_flight: z
+      .number()
+      .int()
+      .openapi({ description: "runs queued or running at once (tier or override)" }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })

@@ -6,6 +6,7 @@ import { PRIORITY_RANK } from "../domain/priority";
 import { fail } from "../domain/problem";
 import { firstFireTime } from "../domain/schedule";
 import { chunks } from "./chunks";
+import type { Counters } from "./counters";
 import type { Database } from "./database";
 import { type JobRow, jobs, type RunRow, runs } from "./schema";
 import { jobView } from "./views";
@@ -16,6 +17,7 @@ export class JobStore {
   constructor(
     private readonly db: Database,
     private readonly ids: IdGenerator,
+    private readonly counters: Counters,
   ) {}
 
   /** Builds the row for a new job; throws 400 problems (under `path`) for schedules out of range. */
@@ -49,6 +51,7 @@ export class JobStore {
   insertMany(rows: JobRow[]): void {
     const perStatement = Math.floor(100 / Object.keys(getTableColumns(jobs)).length);
     for (const part of chunks(rows, perStatement)) this.db.insert(jobs).values(part).run();
+    for (const row of rows) this.counters.add("scheduler_jobs", { status: row.status });
   }
 
   get(id: string): JobRow | undefined {
@@ -147,13 +150,18 @@ export class JobStore {
       next.nextRunAt = firstFireTime(patch.schedule ?? undefined, now);
       if (job.status === "completed" && next.nextRunAt !== null) next.status = "active";
     }
-    this.save(next);
+    this.save(next, job);
     return next;
   }
 
-  save(row: JobRow): void {
+  /** Writes a changed job; `before` keeps the `scheduler_jobs` gauge right when the status moves. */
+  save(row: JobRow, before?: JobRow): void {
     const { id, ...rest } = row;
     this.db.update(jobs).set(rest).where(eq(jobs.id, id)).run();
+    if (before && before.status !== row.status) {
+      this.counters.add("scheduler_jobs", { status: before.status }, -1);
+      this.counters.add("scheduler_jobs", { status: row.status });
+    }
   }
 
   views(rows: JobRow[]): JobView[] {

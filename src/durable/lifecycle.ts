@@ -8,6 +8,7 @@ import { isRetryable, retryDelayMs } from "../domain/backoff";
 import { DEFAULTS } from "../domain/limits";
 import { isCron, nextCronTime, previousCronTime } from "../domain/schedule";
 import type { AttemptResult, ClaimedAttempt, ClaimRequest, RunMessage } from "../queues/messages";
+import type { Counters } from "./counters";
 import type { JobStore } from "./job-store";
 import type { RunStore } from "./run-store";
 import type { JobRow, RunRow } from "./schema";
@@ -24,6 +25,7 @@ export class RunLifecycle {
     private readonly tenantId: string,
     private readonly jobs: JobStore,
     private readonly runs: RunStore,
+    private readonly counters: Counters,
   ) {}
 
   /**
@@ -40,7 +42,8 @@ export class RunLifecycle {
     };
     if (!isCron(job.schedule)) {
       occur(first, first < windowStart ? "missed" : "run");
-      this.jobs.save({ ...this.current(job), status: "completed", nextRunAt: null, lastRunId });
+      const fresh = this.current(job);
+      this.jobs.save({ ...fresh, status: "completed", nextRunAt: null, lastRunId }, fresh);
       return;
     }
     const { cron } = job.schedule;
@@ -61,12 +64,8 @@ export class RunLifecycle {
       occur(latest, "run");
     const following = nextCronTime(cron, timezone, now);
     const fresh = this.current(job);
-    this.jobs.save({
-      ...fresh,
-      nextRunAt: following,
-      status: following === null ? "completed" : fresh.status,
-      lastRunId,
-    });
+    const status = following === null ? "completed" : fresh.status;
+    this.jobs.save({ ...fresh, nextRunAt: following, status, lastRunId }, fresh);
   }
 
   private current(job: JobRow): JobRow {
@@ -175,6 +174,13 @@ export class RunLifecycle {
       workerId,
     });
     this.runs.startAttempt(run.id, request.attempt, now, workerId);
+    if (request.attempt === 1) {
+      this.counters.observe(
+        "scheduler_fire_lag_seconds",
+        { priority: run.priority },
+        Math.max(0, now - run.scheduledFor) / 1000,
+      );
+    }
     return {
       run_id: run.id,
       job_id: job.id,
@@ -198,6 +204,17 @@ export class RunLifecycle {
       error: result.error,
     });
     const run = this.runs.get(result.run_id);
+    if (run) {
+      this.counters.add("scheduler_attempts_total", {
+        outcome: result.outcome,
+        priority: run.priority,
+      });
+      this.counters.observe(
+        "scheduler_attempt_duration_seconds",
+        { priority: run.priority },
+        result.duration_ms / 1000,
+      );
+    }
     if (!run || run.status !== "running" || run.attempt !== result.attempt) return;
     if (result.outcome === "succeeded") {
       this.finish(

@@ -10,8 +10,10 @@ import {
   ACTIVE_RUN_STATUSES,
   assertTransition,
   IN_FLIGHT_STATUSES,
+  isTerminal,
   type RunStatus,
 } from "../domain/run-status";
+import type { Counters } from "./counters";
 import type { Database } from "./database";
 import { type AttemptRow, attempts, type JobRow, type RunRow, runs } from "./schema";
 
@@ -27,6 +29,7 @@ export class RunStore {
   constructor(
     private readonly db: Database,
     private readonly ids: IdGenerator,
+    private readonly counters: Counters,
   ) {}
 
   /**
@@ -87,6 +90,13 @@ export class RunStore {
   /** Changes a run's status (checked against the state machine) and any other fields. */
   transition(run: RunRow, to: RunStatus, fields: Partial<RunRow> = {}): RunRow {
     assertTransition(run.status, to);
+    if (isTerminal(to))
+      this.counters.add("scheduler_runs_finished_total", { status: to, priority: run.priority });
+    if (to === "queued")
+      this.counters.add("scheduler_runs_dispatched_total", { priority: run.priority });
+    // The `scheduler_runs` gauge moves with every status change, in the same transaction.
+    this.counters.add("scheduler_runs", { status: run.status, priority: run.priority }, -1);
+    this.counters.add("scheduler_runs", { status: to, priority: run.priority });
     const next = { ...run, ...fields, status: to };
     const { id, ...rest } = next;
     this.db.update(runs).set(rest).where(eq(runs.id, id)).run();

@@ -19,6 +19,8 @@ export const tenant = sqliteTable("tenant", {
   name: text("name").notNull(),
   tier: text("tier", { enum: ["free", "standard", "premium"] }).notNull(),
   suspended: integer("suspended", { mode: "boolean" }).notNull().default(false),
+  /** Overrides the tier's max runs in flight when set (custom contracts, tests). */
+  maxInFlight: integer("max_in_flight"),
   signingSecret: text("signing_secret").notNull(),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
@@ -142,6 +144,17 @@ export const attempts = sqliteTable(
     workerId: text("worker_id"),
   },
   (t) => [primaryKey({ columns: [t.runId, t.attempt] })],
+);
+
+/** Monotonic counters for metrics, keyed by name and a canonical label string. */
+export const counters = sqliteTable(
+  "counters",
+  {
+    name: text("name").notNull(),
+    labels: text("labels").notNull(),
+    value: integer("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.labels] })],
 );
 
 export type JobRow = typeof jobs.$inferSelect;

@@ -23,12 +23,14 @@ import { newSigningSecret, sha256Hex } from "../domain/secrets";
 import type { TierName } from "../domain/tiers";
 import { TIERS } from "../domain/tiers";
 import type { AttemptResult, ClaimRequest, ClaimResponse } from "../queues/messages";
+import { Counters } from "./counters";
 import { applyMigrations, type Database, hasSchema, openDatabase, RowMeter } from "./database";
 import { JobStore } from "./job-store";
 import { RunLifecycle } from "./lifecycle";
+import { renderMetrics } from "./metrics";
 import { runQueues, sendRunMessages } from "./run-queues";
 import { RunStore } from "./run-store";
-import { idempotencyKeys, type JobRow } from "./schema";
+import { idempotencyKeys, type JobRow, type TenantRow } from "./schema";
 import { type Credential, TenantStore } from "./tenant-store";
 import { attemptView, iso, runView, tenantView } from "./views";
 
@@ -44,6 +46,8 @@ export interface Page<T> {
 
 export class TenantScheduler extends DurableObject<Env> {
   private readonly meter = new RowMeter();
+  private readonly counters = new Counters();
+  private reportedRows = { read: 0, written: 0 };
   private readonly db: Database;
   private readonly ids = new IdGenerator();
   private readonly tenants: TenantStore;
@@ -55,8 +59,8 @@ export class TenantScheduler extends DurableObject<Env> {
     super(ctx, env);
     this.db = openDatabase(ctx.storage, this.meter);
     this.tenants = new TenantStore(this.db);
-    this.jobs = new JobStore(this.db, this.ids);
-    this.runs = new RunStore(this.db, this.ids);
+    this.jobs = new JobStore(this.db, this.ids, this.counters);
+    this.runs = new RunStore(this.db, this.ids, this.counters);
     // An object that never held a tenant stays empty: a token naming an unknown tenant must not
     // create storage, so the schema is only created by `initialize`.
     ctx.blockConcurrencyWhile(async () => {
@@ -68,7 +72,7 @@ export class TenantScheduler extends DurableObject<Env> {
   }
 
   private get lifecycle(): RunLifecycle {
-    return new RunLifecycle(this.tenants.require().id, this.jobs, this.runs);
+    return new RunLifecycle(this.tenants.require().id, this.jobs, this.runs, this.counters);
   }
 
   // ---- admin surface (the Worker checked the admin token) ----
@@ -89,6 +93,7 @@ export class TenantScheduler extends DurableObject<Env> {
       this.tenants.insert({
         ...input,
         suspended: false,
+        maxInFlight: null,
         signingSecret,
         createdAt: now,
         updatedAt: now,
@@ -221,7 +226,7 @@ export class TenantScheduler extends DurableObject<Env> {
           version: job.version + 1,
           updatedAt: now,
         };
-        this.jobs.save(cancelled);
+        this.jobs.save(cancelled, job);
         const lifecycle = this.lifecycle;
         for (const run of this.runs.activeOfJob(id)) {
           if (run.status !== "running") lifecycle.cancel(run, now, "job cancelled", false);
@@ -244,7 +249,7 @@ export class TenantScheduler extends DurableObject<Env> {
           version: job.version + 1,
           updatedAt: now,
         };
-        this.jobs.save(paused);
+        this.jobs.save(paused, job);
         this.lifecycle.hold(paused);
         return this.jobs.view(paused);
       });
@@ -263,7 +268,7 @@ export class TenantScheduler extends DurableObject<Env> {
       return this.transaction(() => {
         const status = job.nextRunAt === null ? "completed" : "active";
         const resumed: JobRow = { ...job, status, version: job.version + 1, updatedAt: now };
-        this.jobs.save(resumed);
+        this.jobs.save(resumed, job);
         this.lifecycle.release(resumed, now);
         return this.jobs.view(resumed);
       });
@@ -348,6 +353,20 @@ export class TenantScheduler extends DurableObject<Env> {
     });
   }
 
+  /** The tenant's metrics as Prometheus text; reads only the small counters table. */
+  async metrics(credential: Credential): Promise<Outcome<string>> {
+    return this.tenantCall(credential, "read", () => {
+      const tenant = this.tenants.require();
+      const samples = this.counters
+        .read(this.db)
+        .filter((s) => s.value !== 0 || !s.labels.includes("status"));
+      const inFlight = this.runs.countInFlight();
+      samples.push({ name: "scheduler_runs_in_flight", labels: "", value: inFlight });
+      samples.push({ name: "scheduler_max_in_flight", labels: "", value: maxInFlight(tenant) });
+      return renderMetrics(tenant.id, samples);
+    });
+  }
+
   // ---- queue surface (called by consumers of this Worker, never by clients) ----
 
   /** Starts the attempts whose messages are current; duplicates and stale messages get nothing. */
@@ -402,11 +421,9 @@ export class TenantScheduler extends DurableObject<Env> {
     if (!tenant) return;
     let more = false;
     try {
-      if (!tenant.suspended)
-        more = await this.dispatchDue(Date.now(), TIERS[tenant.tier].max_in_flight);
+      if (!tenant.suspended) more = await this.dispatchDue(Date.now(), maxInFlight(tenant));
     } finally {
-      this.meter.flush();
-      await this.rearm(more);
+      await this.settle("alarm", true, more);
     }
   }
 
@@ -445,7 +462,7 @@ export class TenantScheduler extends DurableObject<Env> {
     const tenant = this.tenants.get();
     if (!tenant || tenant.suspended) return null;
     const candidates = [this.jobs.nextDueAt(), this.runs.nextLeaseExpiry()];
-    if (this.runs.countInFlight() < TIERS[tenant.tier].max_in_flight)
+    if (this.runs.countInFlight() < maxInFlight(tenant))
       candidates.push(this.runs.nextDispatchAt());
     const times = candidates.filter((t): t is number => t !== null);
     return times.length ? Math.min(...times) : null;
@@ -453,9 +470,7 @@ export class TenantScheduler extends DurableObject<Env> {
 
   /** Sets the alarm to the earliest due moment (now, when a bounded round left work behind). */
   private async rearm(immediately = false): Promise<void> {
-    if (!this.initialized) return;
     const wake = immediately ? Date.now() : this.nextWake();
-    this.meter.flush();
     const current = await this.ctx.storage.getAlarm();
     if (wake === null) {
       if (current !== null) await this.ctx.storage.deleteAlarm();
@@ -466,15 +481,50 @@ export class TenantScheduler extends DurableObject<Env> {
 
   /** Lost or stale alarms are a known Durable Object failure: every request checks and repairs it. */
   private async ensureAlarm(): Promise<void> {
-    if (!this.initialized) return;
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current < Date.now() - STALE_ALARM_MS) await this.rearm();
   }
 
+  /**
+   * Ends every request and alarm: counts it and its SQLite rows, persists buffered counters when
+   * the request wrote anyway, and re-arms the alarm (or, for reads, checks it is sane).
+   */
+  private async settle(
+    kind: "rpc" | "alarm",
+    mutated: boolean,
+    immediately = false,
+  ): Promise<void> {
+    if (!this.initialized || !this.tenants.get()) return;
+    this.meter.flush();
+    this.counters.add("scheduler_object_requests_total", { kind });
+    this.counters.add(
+      "scheduler_sqlite_rows_read_total",
+      {},
+      this.meter.rowsRead - this.reportedRows.read,
+    );
+    this.counters.add(
+      "scheduler_sqlite_rows_written_total",
+      {},
+      this.meter.rowsWritten - this.reportedRows.written,
+    );
+    this.reportedRows = { read: this.meter.rowsRead, written: this.meter.rowsWritten };
+    if (mutated) {
+      this.counters.flush(this.db);
+      await this.rearm(immediately);
+    } else {
+      await this.ensureAlarm();
+    }
+  }
+
   // ---- plumbing ----
 
+  /** Runs `fn` atomically; gauge deltas it buffered are persisted in the same transaction. */
   private transaction<T>(fn: () => T): T {
-    return this.ctx.storage.transactionSync(fn);
+    return this.ctx.storage.transactionSync(() => {
+      const value = fn();
+      this.counters.flush(this.db);
+      return value;
+    });
   }
 
   private async outcome<T>(fn: () => T | Promise<T>, mutates: boolean): Promise<Outcome<T>> {
@@ -485,9 +535,7 @@ export class TenantScheduler extends DurableObject<Env> {
       if (error instanceof ProblemError) return { ok: false, problem: error.problem };
       throw error;
     } finally {
-      this.meter.flush();
-      if (mutates) await this.rearm();
-      else await this.ensureAlarm();
+      await this.settle("rpc", mutates);
     }
   }
 
@@ -514,10 +562,13 @@ export class TenantScheduler extends DurableObject<Env> {
     try {
       return fn();
     } finally {
-      this.meter.flush();
-      await this.rearm();
+      await this.settle("rpc", true);
     }
   }
+}
+
+function maxInFlight(tenant: TenantRow): number {
+  return tenant.maxInFlight ?? TIERS[tenant.tier].max_in_flight;
 }
 
 function etagMatches(ifMatch: string, version: number): boolean {

@@ -44,6 +44,7 @@ export class TenantStore {
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.tier !== undefined ? { tier: patch.tier } : {}),
       ...(patch.suspended !== undefined ? { suspended: patch.suspended } : {}),
+      ...(patch.max_in_flight !== undefined ? { maxInFlight: patch.max_in_flight } : {}),
       updatedAt: now,
     };
     this.db.update(tenant).set(next).where(eq(tenant.id, current.id)).run();

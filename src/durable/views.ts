@@ -2,6 +2,7 @@
 import type { JobView } from "../contract/job";
 import type { AttemptView, RunView } from "../contract/run";
 import type { TenantView } from "../contract/tenant";
+import { TIERS } from "../domain/tiers";
 import type { AttemptRow, JobRow, RunRow, TenantRow } from "./schema";
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -13,6 +14,7 @@ export function tenantView(row: TenantRow): TenantView {
     name: row.name,
     tier: row.tier,
     suspended: row.suspended,
+    max_in_flight: row.maxInFlight ?? TIERS[row.tier].max_in_flight,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   };

@@ -20,14 +20,25 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
     headers.set("content-type", "application/json");
     body = JSON.stringify(options.body);
   }
-  return SELF.fetch(`https://scheduler.test${path}`, { method: options.method ?? (body ? "POST" : "GET"), headers, body });
+  return SELF.fetch(`https://scheduler.test${path}`, {
+    method: options.method ?? (body ? "POST" : "GET"),
+    headers,
+    body,
+  });
 }
 
 /** Calls and parses JSON, asserting the status. */
-export async function callJson<T = Record<string, unknown>>(path: string, options: CallOptions, status: number): Promise<T> {
+export async function callJson<T = Record<string, unknown>>(
+  path: string,
+  options: CallOptions,
+  status: number,
+): Promise<T> {
   const response = await call(path, options);
   const text = await response.text();
-  if (response.status !== status) throw new Error(`${options.method ?? "GET"} ${path}: expected ${status}, got ${response.status}: ${text}`);
+  if (response.status !== status)
+    throw new Error(
+      `${options.method ?? "GET"} ${path}: expected ${status}, got ${response.status}: ${text}`,
+    );
   return (text ? JSON.parse(text) : null) as T;
 }
 
@@ -44,10 +55,15 @@ export function uniqueId(prefix = "t"): string {
   return `${prefix}-${Date.now().toString(36)}-${counter}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
-export async function createTenant(fields: { tier?: string; name?: string } = {}): Promise<TestTenant> {
+export async function createTenant(
+  fields: { tier?: string; name?: string } = {},
+): Promise<TestTenant> {
   return callJson<TestTenant>(
     "/v1/admin/tenants",
-    { token: ADMIN_TOKEN, body: { id: uniqueId(), name: fields.name ?? "Test tenant", tier: fields.tier ?? "standard" } },
+    {
+      token: ADMIN_TOKEN,
+      body: { id: uniqueId(), name: fields.name ?? "Test tenant", tier: fields.tier ?? "standard" },
+    },
     201,
   );
 }
@@ -66,7 +82,10 @@ export function jobBody(fields: Record<string, unknown> = {}): Record<string, un
   };
 }
 
-export async function createJob(tenant: TestTenant, fields: Record<string, unknown> = {}): Promise<Record<string, any>> {
+export async function createJob(
+  tenant: TestTenant,
+  fields: Record<string, unknown> = {},
+): Promise<Record<string, any>> {
   return callJson("/v1/jobs", { token: tenant.token, body: jobBody(fields) }, 201);
 }
 
@@ -86,7 +105,11 @@ export async function deliveriesAt(url: string): Promise<SinkDelivery[]> {
 }
 
 /** Polls `check` until it returns a value (not undefined/false) or the time bound passes. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

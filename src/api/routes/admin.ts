@@ -13,6 +13,7 @@ import {
 } from "../../contract/tenant";
 import { randomChars } from "../../domain/ids";
 import { fail } from "../../domain/problem";
+import { TIERS } from "../../domain/tiers";
 import type { AppEnv } from "../auth";
 import { validationHook } from "../problems";
 import { adminCall } from "../scheduler-call";
@@ -110,6 +111,7 @@ export function adminRoutes(): OpenAPIHono<AppEnv> {
       name: input.name,
       tier: input.tier,
       suspended: false,
+      max_in_flight: TIERS[input.tier].max_in_flight,
       created_at: now,
       updated_at: now,
     };

@@ -12,6 +12,13 @@ CREATE TABLE `attempts` (
 	PRIMARY KEY(`run_id`, `attempt`)
 );
 --> statement-breakpoint
+CREATE TABLE `counters` (
+	`name` text NOT NULL,
+	`labels` text NOT NULL,
+	`value` integer NOT NULL,
+	PRIMARY KEY(`name`, `labels`)
+);
+--> statement-breakpoint
 CREATE TABLE `idempotency_keys` (
 	`key` text PRIMARY KEY NOT NULL,
 	`request_hash` text NOT NULL,
@@ -78,6 +85,7 @@ CREATE TABLE `tenant` (
 	`name` text NOT NULL,
 	`tier` text NOT NULL,
 	`suspended` integer DEFAULT false NOT NULL,
+	`max_in_flight` integer,
 	`signing_secret` text NOT NULL,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL

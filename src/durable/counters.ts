@@ -1,0 +1,74 @@
+/**
+ * Metric counters and histograms of the tenant, buffered in memory and added to the `counters`
+ * table in one upsert per key when a request that writes anyway (or the alarm) ends, so read-only
+ * requests add no writes. Counts buffered when an idle object is evicted are lost; Prometheus
+ * treats that like any counter reset.
+ */
+import { sql } from "drizzle-orm";
+import type { Database } from "./database";
+import { counters } from "./schema";
+
+export type Labels = Record<string, string>;
+
+/** Fire lag and duration buckets, in seconds. */
+export const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300] as const;
+
+export function labelKey(labels: Labels): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}="${String(labels[k]).replace(/["\\\n]/g, "_")}"`)
+    .join(",");
+}
+
+export class Counters {
+  private buffer = new Map<string, { name: string; labels: string; value: number }>();
+
+  add(name: string, labels: Labels, by = 1): void {
+    const key = labelKey(labels);
+    const id = `${name}{${key}}`;
+    const entry = this.buffer.get(id) ?? { name, labels: key, value: 0 };
+    entry.value += by;
+    this.buffer.set(id, entry);
+  }
+
+  /** A Prometheus histogram: cumulative `_bucket{le}`, `_sum` and `_count`. */
+  observe(name: string, labels: Labels, seconds: number): void {
+    for (const le of SECONDS_BUCKETS)
+      if (seconds <= le) this.add(`${name}_bucket`, { ...labels, le: String(le) });
+    this.add(`${name}_bucket`, { ...labels, le: "+Inf" });
+    this.add(`${name}_sum`, labels, seconds);
+    this.add(`${name}_count`, labels);
+  }
+
+  get pending(): boolean {
+    return this.buffer.size > 0;
+  }
+
+  flush(db: Database): void {
+    if (!this.buffer.size) return;
+    const rows = [...this.buffer.values()];
+    this.buffer.clear();
+    for (const row of rows) {
+      db.insert(counters)
+        .values(row)
+        .onConflictDoUpdate({
+          target: [counters.name, counters.labels],
+          set: { value: sql`${counters.value} + ${row.value}` },
+        })
+        .run();
+    }
+  }
+
+  /** Stored values plus what is still buffered. */
+  read(db: Database): { name: string; labels: string; value: number }[] {
+    const merged = new Map<string, { name: string; labels: string; value: number }>();
+    for (const row of db.select().from(counters).all())
+      merged.set(`${row.name}{${row.labels}}`, { ...row });
+    for (const [id, row] of this.buffer) {
+      const current = merged.get(id);
+      if (current) current.value += row.value;
+      else merged.set(id, { ...row });
+    }
+    return [...merged.values()];
+  }
+}
