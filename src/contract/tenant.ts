@@ -25,16 +25,9 @@ export const TenantPatchSchema = z
     name: z.string().trim().min(1).max(200).optional(),
     tier: z.enum(TIER_NAMES).optional(),
     suspended: z.boolean().optional(),
-    max_in_flight: z
-      .number()
-      .int()
-      .min(1)
-      .max(10_000)
-      .nullable()
-      .optional()
-      .openapi({
-        description: "overrides the tier's max runs in flight; null restores the tier's value",
-      }),
+    max_in_flight: z.number().int().min(1).max(10_000).nullable().optional().openapi({
+      description: "overrides the tier's max runs in flight; null restores the tier's value",
+    }),
   })
   .openapi("TenantPatch");
 export type TenantPatch = z.infer<typeof TenantPatchSchema>;

@@ -68,7 +68,15 @@ export function nextCronTime(expression: string, timezone: string, after: number
   return iterator.next().getTime();
 }
 
-/** The last fire time of `expression` strictly before `before`, or null. */
+/** Longer than any DST fall-back, so a repeat that prev() returned lies within it. */
+const FALL_BACK_WINDOW_MS = 3 * 3600 * 1000;
+
+/**
+ * The last fire time of `expression` strictly before `before`, or null. cron-parser's prev()
+ * disagrees with its next() around DST changes (it misses the shifted spring-forward run and
+ * returns the second instance of a repeated time), so its answer is only a starting point: the
+ * result is the last time before `before` of the sequence that nextCronTime walks.
+ */
 export function previousCronTime(
   expression: string,
   timezone: string,
@@ -76,7 +84,54 @@ export function previousCronTime(
 ): number | null {
   const iterator = cronIterator(expression, timezone, before);
   if (!iterator.hasPrev()) return null;
-  return iterator.prev().getTime();
+  let previous: number | null = iterator.prev().getTime();
+  let from = previous;
+  // Just after a fall-back, prev() may return a repeat that next() skips; walk from before the change.
+  const fallBack = fallBackWithin(timezone, previous - FALL_BACK_WINDOW_MS, previous);
+  if (fallBack !== null) {
+    const beforeChange = cronIterator(expression, timezone, fallBack);
+    previous = beforeChange.hasPrev() ? beforeChange.prev().getTime() : null;
+    from = fallBack - 1;
+  }
+  for (
+    let next = nextCronTime(expression, timezone, from);
+    next !== null && next < before;
+    next = nextCronTime(expression, timezone, next)
+  ) {
+    previous = next;
+  }
+  return previous;
+}
+
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** Minutes east of UTC in `timezone` at instant `at`. */
+function utcOffsetMinutes(timezone: string, at: number): number {
+  let format = offsetFormats.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-US", { timeZone: timezone, timeZoneName: "longOffset" });
+    offsetFormats.set(timezone, format);
+  }
+  const name = format.formatToParts(at).find((part) => part.type === "timeZoneName")?.value ?? "";
+  const match = /([+-])(\d{2}):(\d{2})/.exec(name);
+  if (!match) return 0;
+  const minutes = Number(match[2]) * 60 + Number(match[3]);
+  return match[1] === "-" ? -minutes : minutes;
+}
+
+/** The first instant of a UTC-offset decrease in (`from`, `to`], found by bisection, or null. */
+function fallBackWithin(timezone: string, from: number, to: number): number | null {
+  const earlier = utcOffsetMinutes(timezone, from);
+  const later = utcOffsetMinutes(timezone, to);
+  if (later >= earlier) return null;
+  let lo = from;
+  let hi = to;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (utcOffsetMinutes(timezone, mid) === later) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }
 
 /**

@@ -22,14 +22,28 @@ function ipv4ToInt(host: string): number | null {
   return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
 }
 
+function isPrivateIpv4(v4: number): boolean {
+  return PRIVATE_IPV4.some(([base, bits]) => v4 >>> (32 - bits) === base >>> (32 - bits));
+}
+
+/** The address inside an IPv4-mapped IPv6 host: `::ffff:127.0.0.1`, which URL writes `::ffff:7f00:1`. */
+function mappedIpv4(host: string): number | null {
+  const match = /^::ffff:(?:([0-9a-f]{1,4}):([0-9a-f]{1,4})|([\d.]+))$/.exec(host);
+  if (!match) return null;
+  if (match[3] !== undefined) return ipv4ToInt(match[3]);
+  return Number.parseInt(match[1] as string, 16) * 65536 + Number.parseInt(match[2] as string, 16);
+}
+
 export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  // `localhost.` is `localhost` to DNS, so a trailing dot is dropped before comparing.
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "");
   if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".internal"))
     return true;
-  const v4 = ipv4ToInt(host);
-  if (v4 !== null) {
-    return PRIVATE_IPV4.some(([base, bits]) => v4 >>> (32 - bits) === base >>> (32 - bits));
-  }
+  const v4 = ipv4ToInt(host) ?? mappedIpv4(host);
+  if (v4 !== null) return isPrivateIpv4(v4);
   if (host.includes(":")) {
     return host === "::1" || host === "::" || /^f[cd]/.test(host) || /^fe[89ab]/.test(host);
   }
