@@ -11,7 +11,7 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async queue(batch: MessageBatch<RunMessage>, env: Env): Promise<void> {
+  async queue(batch: MessageBatch<RunMessage>, env: Env, _ctx: ExecutionContext): Promise<void> {
     if (batch.queue === "runs-dlq") await consumeDeadLetters(batch, env);
     else await consumeRunBatch(batch, env);
   },

@@ -164,7 +164,7 @@ export class RunLifecycle {
   /** Starts an attempt if the message is the current one; anything else is dropped by the caller. */
   claim(request: ClaimRequest, now: number, workerId: string | null): ClaimedAttempt | null {
     const run = this.runs.get(request.run_id);
-    if (!run || run.status !== "queued" || run.attempt + 1 !== request.attempt) return null;
+    if (run?.status !== "queued" || run.attempt + 1 !== request.attempt) return null;
     const job = this.jobs.get(run.jobId);
     if (!job) return null;
     this.runs.transition(run, "running", {
@@ -194,7 +194,7 @@ export class RunLifecycle {
   /** Records an attempt's result and moves the run on. A stale report only completes its attempt row. */
   report(result: AttemptResult, now: number): void {
     const attempt = this.runs.getAttempt(result.run_id, result.attempt);
-    if (!attempt || attempt.outcome !== "running") return;
+    if (attempt?.outcome !== "running") return;
     this.runs.finishAttempt(result.run_id, result.attempt, {
       outcome: result.outcome,
       statusCode: result.status_code,
@@ -215,7 +215,7 @@ export class RunLifecycle {
         result.duration_ms / 1000,
       );
     }
-    if (!run || run.status !== "running" || run.attempt !== result.attempt) return;
+    if (run?.status !== "running" || run.attempt !== result.attempt) return;
     if (result.outcome === "succeeded") {
       this.finish(
         this.runs.transition(run, "succeeded", {
