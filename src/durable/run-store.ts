@@ -74,7 +74,10 @@ export class RunStore {
       .onConflictDoNothing({ target: runs.key })
       .returning({ id: runs.id })
       .all();
-    return inserted.length ? row : undefined;
+    if (!inserted.length) return undefined;
+    if (terminal) this.counters.add("scheduler_runs_finished_total", { status: row.status, priority: row.priority });
+    this.counters.add("scheduler_runs", { status: row.status, priority: row.priority });
+    return row;
   }
 
   get(id: string): RunRow | undefined {
