@@ -71,6 +71,15 @@ export const RetrySchema = z
   })
   .openapi("Retry");
 
+/** A retry change: fields left out keep their stored values. */
+export const RetryPatchSchema = z
+  .strictObject({
+    max_attempts: z.number().int().min(1).max(LIMITS.maxAttempts).optional(),
+    initial_backoff_seconds: z.number().min(0.1).max(LIMITS.maxBackoffSeconds).optional(),
+    max_backoff_seconds: z.number().min(0.1).max(LIMITS.maxBackoffSeconds).optional(),
+  })
+  .openapi("RetryPatch");
+
 export const OVERLAP_POLICIES = ["skip", "allow", "buffer_one", "cancel_other"] as const;
 export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 
@@ -125,7 +134,7 @@ export const JobPatchSchema = z
     schedule: ScheduleSchema.nullable().optional(),
     target: HttpTargetSchema.optional(),
     priority: z.enum(PRIORITIES).optional(),
-    retry: RetrySchema.optional(),
+    retry: RetryPatchSchema.optional(),
     retry_on: z.enum(["any", "transient"]).optional(),
     timeout_seconds: jobFields.timeout_seconds.unwrap().optional(),
     overlap: z.enum(OVERLAP_POLICIES).optional(),

@@ -135,9 +135,13 @@ export class JobStore {
       next.priorityRank = PRIORITY_RANK[patch.priority];
     }
     if (patch.retry !== undefined) {
-      next.maxAttempts = patch.retry.max_attempts;
-      next.initialBackoffMs = Math.round(patch.retry.initial_backoff_seconds * 1000);
-      next.maxBackoffMs = Math.round(patch.retry.max_backoff_seconds * 1000);
+      const { max_attempts, initial_backoff_seconds, max_backoff_seconds } = patch.retry;
+      if (max_attempts !== undefined) next.maxAttempts = max_attempts;
+      if (initial_backoff_seconds !== undefined) next.initialBackoffMs = Math.round(initial_backoff_seconds * 1000);
+      if (max_backoff_seconds !== undefined) next.maxBackoffMs = Math.round(max_backoff_seconds * 1000);
+      if (next.maxBackoffMs < next.initialBackoffMs) {
+        throw fail.invalid("retry.max_backoff_seconds", "must be at least initial_backoff_seconds");
+      }
     }
     if (patch.retry_on !== undefined) next.retryOn = patch.retry_on;
     if (patch.timeout_seconds !== undefined) next.timeoutSeconds = patch.timeout_seconds;

@@ -1,6 +1,6 @@
 /** Test fixtures: HTTP calls through the Worker, tenants, jobs, the webhook sink, bounded waiting. */
 import { SELF } from "cloudflare:test";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 
 export const ADMIN_TOKEN = "test-admin-token";
 
@@ -35,10 +35,11 @@ export async function callJson<T = Record<string, unknown>>(
 ): Promise<T> {
   const response = await call(path, options);
   const text = await response.text();
-  if (response.status !== status)
-    throw new Error(
-      `${options.method ?? "GET"} ${path}: expected ${status}, got ${response.status}: ${text}`,
-    );
+  if (response.status !== status) {
+    const method =
+      options.method ?? (options.body !== undefined || options.rawBody ? "POST" : "GET");
+    throw new Error(`${method} ${path}: expected ${status}, got ${response.status}: ${text}`);
+  }
   return (text ? JSON.parse(text) : null) as T;
 }
 
@@ -122,4 +123,61 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: { path: string; message: string }[];
+}
+
+/**
+ * Asserts an RFC 9457 answer: the status, `application/problem+json`, every required member, and
+ * (when given) an `errors[]` entry at each of `paths`. Returns the parsed problem.
+ */
+export async function expectProblem(
+  response: Response,
+  status: number,
+  paths: string[] = [],
+): Promise<ProblemBody> {
+  const text = await response.text();
+  if (response.status !== status)
+    throw new Error(`expected ${status}, got ${response.status}: ${text}`);
+  expect(response.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  const body = JSON.parse(text) as ProblemBody;
+  expect(body).toMatchObject({
+    type: expect.any(String),
+    title: expect.any(String),
+    status,
+    detail: expect.any(String),
+  });
+  expect(body.type).toMatch(/^https?:\/\//);
+  for (const path of paths) {
+    expect(
+      body.errors?.map((e) => e.path),
+      `errors[].path of ${text}`,
+    ).toContain(path);
+  }
+  return body;
+}
+
+/** Every job of the tenant, walking all pages (`query` adds filters such as `status=paused`). */
+export async function listAllJobs(tenant: TestTenant, query = ""): Promise<Record<string, any>[]> {
+  const jobs: Record<string, any>[] = [];
+  let cursor: string | null = null;
+  do {
+    const params = new URLSearchParams(query);
+    params.set("limit", "200");
+    if (cursor) params.set("cursor", cursor);
+    const page: { data: Record<string, any>[]; next_cursor: string | null } = await callJson(
+      `/v1/jobs?${params}`,
+      { token: tenant.token },
+      200,
+    );
+    jobs.push(...page.data);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return jobs;
 }
