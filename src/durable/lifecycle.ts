@@ -7,6 +7,7 @@
 import { isRetryable, retryDelayMs } from "../domain/backoff";
 import { DEFAULTS } from "../domain/limits";
 import { isCron, nextCronTime, previousCronTime } from "../domain/schedule";
+import { type LogFields, log } from "../observability/log";
 import type { AttemptResult, ClaimedAttempt, ClaimRequest, RunMessage } from "../queues/messages";
 import type { Counters } from "./counters";
 import type { JobStore } from "./job-store";
@@ -27,6 +28,18 @@ export class RunLifecycle {
     private readonly runs: RunStore,
     private readonly counters: Counters,
   ) {}
+
+  /** One structured log line about `run`, carrying the tenant, job, run and attempt ids. */
+  private log(event: string, run: RunRow, fields: LogFields = {}): void {
+    log(event, {
+      tenant_id: this.tenantId,
+      job_id: run.jobId,
+      run_id: run.id,
+      attempt: run.attempt,
+      priority: run.priority,
+      ...fields,
+    });
+  }
 
   /**
    * Turns a due job into runs and advances it. Occurrences older than the catch-up window are
@@ -62,7 +75,9 @@ export class RunLifecycle {
     const latest = previousCronTime(cron, timezone, now + 1);
     if (occurrence !== null && latest !== null && latest >= Math.max(occurrence, windowStart))
       occur(latest, "run");
-    const following = nextCronTime(cron, timezone, now);
+    // The next occurrence of the sequence, not "the next after now": after a late alarm inside a
+    // repeated fall-back hour, the latter would be the repeat the sequence skips.
+    const following = nextCronTime(cron, timezone, latest ?? now);
     const fresh = this.current(job);
     const status = following === null ? "completed" : fresh.status;
     this.jobs.save({ ...fresh, nextRunAt: following, status, lastRunId }, fresh);
@@ -80,27 +95,33 @@ export class RunLifecycle {
     now: number,
   ): RunRow | undefined {
     if (kind === "missed")
-      return this.runs.create(
-        job,
-        { scheduledFor, trigger: "schedule", status: "missed", dispatchAt: null },
-        now,
+      return this.logCreated(
+        this.runs.create(
+          job,
+          { scheduledFor, trigger: "schedule", status: "missed", dispatchAt: null },
+          now,
+        ),
       );
     const active = this.runs.activeOfJob(job.id);
     let dispatchAt: number | null = scheduledFor;
     if (active.length > 0) {
       switch (job.overlap) {
         case "skip":
-          return this.runs.create(
-            job,
-            { scheduledFor, trigger: "schedule", status: "skipped", dispatchAt: null },
-            now,
-          );
-        case "buffer_one":
-          if (active.some((r) => r.status === "pending" && r.dispatchAt === null)) {
-            return this.runs.create(
+          return this.logCreated(
+            this.runs.create(
               job,
               { scheduledFor, trigger: "schedule", status: "skipped", dispatchAt: null },
               now,
+            ),
+          );
+        case "buffer_one":
+          if (active.some((r) => r.status === "pending" && r.dispatchAt === null)) {
+            return this.logCreated(
+              this.runs.create(
+                job,
+                { scheduledFor, trigger: "schedule", status: "skipped", dispatchAt: null },
+                now,
+              ),
             );
           }
           dispatchAt = null;
@@ -113,11 +134,25 @@ export class RunLifecycle {
           break;
       }
     }
-    return this.runs.create(
-      job,
-      { scheduledFor, trigger: "schedule", status: "pending", dispatchAt },
-      now,
+    return this.logCreated(
+      this.runs.create(
+        job,
+        { scheduledFor, trigger: "schedule", status: "pending", dispatchAt },
+        now,
+      ),
     );
+  }
+
+  /** Logs a new run: `run.created`, or `run.missed` / `run.skipped` for one born final. */
+  private logCreated(run: RunRow | undefined): RunRow | undefined {
+    if (!run) return run;
+    const event = run.status === "pending" ? "run.created" : `run.${run.status}`;
+    this.log(event, run, {
+      trigger: run.trigger,
+      scheduled_for: new Date(run.scheduledFor).toISOString(),
+      ...(run.lastError ? { reason: run.lastError } : {}),
+    });
+    return run;
   }
 
   /** A manual run of `job`, sent now whatever the overlap policy (an explicit request). */
@@ -128,6 +163,7 @@ export class RunLifecycle {
       now,
     ) as RunRow;
     this.jobs.save({ ...job, lastRunId: run.id });
+    this.logCreated(run);
     return run;
   }
 
@@ -137,6 +173,10 @@ export class RunLifecycle {
       this.runs.transition(run, "queued", {
         dispatchAt: null,
         leaseExpiresAt: now + QUEUED_LEASE_MS,
+      });
+      this.log("run.dispatched", run, {
+        attempt: run.attempt + 1,
+        scheduled_for: new Date(run.scheduledFor).toISOString(),
       });
       return {
         tenant_id: this.tenantId,
@@ -157,6 +197,10 @@ export class RunLifecycle {
       const run = this.runs.get(message.run_id);
       if (run?.status === "queued" && run.attempt + 1 === message.attempt) {
         this.runs.transition(run, "pending", { dispatchAt: retryAt, leaseExpiresAt: null });
+        this.log("run.unsent", run, {
+          attempt: message.attempt,
+          retry_at: new Date(retryAt).toISOString(),
+        });
       }
     }
   }
@@ -174,6 +218,12 @@ export class RunLifecycle {
       workerId,
     });
     this.runs.startAttempt(run.id, request.attempt, now, workerId);
+    this.log("attempt.started", run, {
+      attempt: request.attempt,
+      worker_id: workerId,
+      scheduled_for: new Date(run.scheduledFor).toISOString(),
+      lag_ms: Math.max(0, now - run.scheduledFor),
+    });
     if (request.attempt === 1) {
       this.counters.observe(
         "scheduler_fire_lag_seconds",
@@ -186,9 +236,19 @@ export class RunLifecycle {
       job_id: job.id,
       attempt: request.attempt,
       scheduled_for: run.scheduledFor,
+      priority: run.priority,
+      claimed_at: now,
       target: job.target,
       timeout_seconds: job.timeoutSeconds,
     };
+  }
+
+  /** While the tenant is suspended a claimed message does not execute: its run waits again. */
+  recall(request: ClaimRequest, now: number): void {
+    const run = this.runs.get(request.run_id);
+    if (run?.status === "queued" && run.attempt + 1 === request.attempt) {
+      this.runs.transition(run, "pending", { dispatchAt: now, leaseExpiresAt: null });
+    }
   }
 
   /** Records an attempt's result and moves the run on. A stale report only completes its attempt row. */
@@ -205,6 +265,13 @@ export class RunLifecycle {
     });
     const run = this.runs.get(result.run_id);
     if (run) {
+      this.log("attempt.finished", run, {
+        attempt: result.attempt,
+        outcome: result.outcome,
+        status_code: result.status_code,
+        duration_ms: result.duration_ms,
+        ...(result.error ? { error: result.error } : {}),
+      });
       this.counters.add("scheduler_attempts_total", {
         outcome: result.outcome,
         priority: run.priority,
@@ -217,6 +284,7 @@ export class RunLifecycle {
     }
     if (run?.status !== "running" || run.attempt !== result.attempt) return;
     if (result.outcome === "succeeded") {
+      this.log("run.succeeded", run);
       this.finish(
         this.runs.transition(run, "succeeded", {
           finishedAt: now,
@@ -236,6 +304,10 @@ export class RunLifecycle {
     if (run.status === "queued") {
       // The message was lost or is stuck: send it again (a late original fails its claim).
       this.runs.transition(run, "pending", { dispatchAt: now, leaseExpiresAt: null });
+      this.log("run.requeued", run, {
+        attempt: run.attempt + 1,
+        reason: "queued lease expired without a claim",
+      });
       return;
     }
     if (run.status !== "running") {
@@ -250,6 +322,12 @@ export class RunLifecycle {
       responseBody: null,
       error: "no result before the lease expired",
     });
+    this.log("attempt.finished", run, { outcome: "lease_expired", status_code: null });
+    // No consumer reported this attempt, so no Analytics Engine point exists for it; count it here.
+    this.counters.add("scheduler_attempts_total", {
+      outcome: "lease_expired",
+      priority: run.priority,
+    });
     this.failAttempt(run, now, "lease expired: the consumer did not report", null);
   }
 
@@ -258,6 +336,11 @@ export class RunLifecycle {
     const retryable =
       job !== undefined && job.status !== "cancelled" && isRetryable(statusCode, job.retryOn);
     if (!job || !retryable || run.attempt >= run.maxAttempts) {
+      this.log("run.dead", run, {
+        reason: error,
+        max_attempts: run.maxAttempts,
+        retryable,
+      });
       this.finish(
         this.runs.transition(run, "dead", {
           finishedAt: now,
@@ -278,6 +361,13 @@ export class RunLifecycle {
         },
         run.attempt,
       );
+    this.log("run.retrying", run, {
+      reason: error,
+      next_attempt: run.attempt + 1,
+      next_attempt_at: new Date(dueAt).toISOString(),
+      backoff_ms: dueAt - now,
+      held: job.status === "paused",
+    });
     this.runs.transition(run, "retrying", {
       dueAt,
       dispatchAt: job.status === "paused" ? null : dueAt,
@@ -297,7 +387,9 @@ export class RunLifecycle {
         responseBody: null,
         error: reason,
       });
+      this.log("attempt.finished", run, { outcome: "failed", status_code: null, error: reason });
     }
+    this.log("run.dead", run, { reason });
     this.finish(
       this.runs.transition(run, "dead", {
         dispatchAt: null,
@@ -317,12 +409,14 @@ export class RunLifecycle {
       finishedAt: now,
       lastError: reason,
     });
+    this.log("run.cancelled", run, { reason, from_status: run.status });
     if (releaseNext) this.finish(cancelled, now);
     return cancelled;
   }
 
   /** Replays a dead run: back to pending with a fresh budget of the job's attempts. */
   replay(run: RunRow, job: JobRow, now: number): RunRow {
+    this.log("run.replayed", run, { max_attempts: run.attempt + job.maxAttempts });
     return this.runs.transition(run, "pending", {
       maxAttempts: run.attempt + job.maxAttempts,
       dueAt: now,
