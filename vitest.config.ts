@@ -12,6 +12,8 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // Structured logs of passing tests are noise; failing tests still show theirs.
+    silent: "passed-only",
     globalSetup: ["./test/support/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -26,6 +26,7 @@ CREATE TABLE `idempotency_keys` (
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE INDEX `idempotency_by_age` ON `idempotency_keys` (`created_at`);--> statement-breakpoint
 CREATE TABLE `jobs` (
 	`id` text PRIMARY KEY NOT NULL,
 	`name` text NOT NULL,
@@ -87,6 +88,8 @@ CREATE TABLE `tenant` (
 	`suspended` integer DEFAULT false NOT NULL,
 	`max_in_flight` integer,
 	`signing_secret` text NOT NULL,
+	`previous_signing_secret` text,
+	`previous_secret_expires_at` integer,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL
 );

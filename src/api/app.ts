@@ -6,6 +6,8 @@ import { type AppEnv, requireAdmin, requireTenant } from "./auth";
 import { DOCS_HTML } from "./docs-page";
 import { onError, validationHook } from "./problems";
 import { adminRoutes } from "./routes/admin";
+import { adminMetricsRoutes } from "./routes/admin-metrics";
+import { healthRoutes } from "./routes/health";
 import { jobRoutes } from "./routes/jobs";
 import { metricsRoutes } from "./routes/metrics";
 import { runRoutes } from "./routes/runs";
@@ -34,10 +36,12 @@ export function createApp(): OpenAPIHono<AppEnv> {
     throw new ProblemError(problem(404, `No route for ${c.req.method} ${c.req.path}.`));
   });
 
-  app.get("/health", (c) => c.json({ status: "ok" }));
+  // /health is liveness, /health/ready readiness (Durable Object storage answers).
+  app.route("/", healthRoutes());
 
   app.use("/v1/admin/*", requireAdmin());
   app.route("/v1/admin", adminRoutes());
+  app.route("/v1/admin", adminMetricsRoutes());
 
   const tenant = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   tenant.use("*", async (c, next) => {

@@ -9,6 +9,7 @@ import {
   ProblemError,
   problem,
 } from "../domain/problem";
+import { logError } from "../observability/log";
 
 export function problemResponse(p: Problem): Response {
   const { retry_after, ...body } = p;
@@ -60,13 +61,16 @@ export function onError(error: Error, c: Context): Response {
         : error.message;
     return problemResponse(problem(error.status, detail));
   }
-  console.error(
-    JSON.stringify({
-      event: "api.error",
+  // The path and method only: headers (Authorization) and bodies are never logged.
+  logError(
+    "api.error",
+    {
+      tenant_id: c.get("tenantId") as string | undefined,
+      method: c.req.method,
       path: c.req.path,
-      error: String(error),
       stack: error.stack,
-    }),
+    },
+    error,
   );
   return problemResponse(problem(500, "An unexpected error occurred."));
 }

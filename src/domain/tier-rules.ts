@@ -11,13 +11,25 @@ export interface TieredJob {
 }
 
 /** Throws 403 for a priority the tier does not allow and 400 for a cron firing more often than it allows. */
-export function assertTierAllows(tierName: TierName, tier: Tier, job: TieredJob, now: number, path = ""): void {
+export function assertTierAllows(
+  tierName: TierName,
+  tier: Tier,
+  job: TieredJob,
+  now: number,
+  path = "",
+): void {
   if (job.priority !== undefined && !tier.allowed_priorities.includes(job.priority)) {
     const message = `the ${tierName} tier allows priorities ${tier.allowed_priorities.join(", ")}`;
-    throw new ProblemError(problem(403, `${path}priority: ${message}`, [{ path: `${path}priority`, message }]));
+    throw new ProblemError(
+      problem(403, `${path}priority: ${message}`, [{ path: `${path}priority`, message }]),
+    );
   }
   if (isCron(job.schedule)) {
-    const interval = shortestCronIntervalSeconds(job.schedule.cron, job.schedule.timezone ?? DEFAULTS.timezone, now);
+    const interval = shortestCronIntervalSeconds(
+      job.schedule.cron,
+      job.schedule.timezone ?? DEFAULTS.timezone,
+      now,
+    );
     if (interval < tier.min_cron_interval_seconds) {
       throw fail.invalid(
         `${path}schedule.cron`,

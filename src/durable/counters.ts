@@ -4,7 +4,7 @@
  * requests add no writes. Counts buffered when an idle object is evicted are lost; Prometheus
  * treats that like any counter reset.
  */
-import { sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "./database";
 import { counters } from "./schema";
 
@@ -57,6 +57,17 @@ export class Counters {
         })
         .run();
     }
+  }
+
+  /** One counter's stored value plus what is still buffered. */
+  value(db: Database, name: string, labels: Labels): number {
+    const key = labelKey(labels);
+    const stored = db
+      .select({ value: counters.value })
+      .from(counters)
+      .where(and(eq(counters.name, name), eq(counters.labels, key)))
+      .get();
+    return (stored?.value ?? 0) + (this.buffer.get(`${name}{${key}}`)?.value ?? 0);
   }
 
   /** Stored values plus what is still buffered. */

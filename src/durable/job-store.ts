@@ -137,8 +137,10 @@ export class JobStore {
     if (patch.retry !== undefined) {
       const { max_attempts, initial_backoff_seconds, max_backoff_seconds } = patch.retry;
       if (max_attempts !== undefined) next.maxAttempts = max_attempts;
-      if (initial_backoff_seconds !== undefined) next.initialBackoffMs = Math.round(initial_backoff_seconds * 1000);
-      if (max_backoff_seconds !== undefined) next.maxBackoffMs = Math.round(max_backoff_seconds * 1000);
+      if (initial_backoff_seconds !== undefined)
+        next.initialBackoffMs = Math.round(initial_backoff_seconds * 1000);
+      if (max_backoff_seconds !== undefined)
+        next.maxBackoffMs = Math.round(max_backoff_seconds * 1000);
       if (next.maxBackoffMs < next.initialBackoffMs) {
         throw fail.invalid("retry.max_backoff_seconds", "must be at least initial_backoff_seconds");
       }

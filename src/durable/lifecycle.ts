@@ -248,6 +248,7 @@ export class RunLifecycle {
     const run = this.runs.get(request.run_id);
     if (run?.status === "queued" && run.attempt + 1 === request.attempt) {
       this.runs.transition(run, "pending", { dispatchAt: now, leaseExpiresAt: null });
+      this.log("run.recalled", run, { reason: "tenant suspended" });
     }
   }
 
@@ -388,6 +389,7 @@ export class RunLifecycle {
         error: reason,
       });
       this.log("attempt.finished", run, { outcome: "failed", status_code: null, error: reason });
+      this.counters.add("scheduler_attempts_total", { outcome: "failed", priority: run.priority });
     }
     this.log("run.dead", run, { reason });
     this.finish(

@@ -1,4 +1,5 @@
 /** Renders a tenant's counters and gauges in the Prometheus text exposition format (0.0.4). */
+import { SECONDS_BUCKETS } from "./counters";
 
 interface Sample {
   name: string;
@@ -31,6 +32,63 @@ function family(name: string): string {
   return name.replace(/_(bucket|sum|count)$/, "");
 }
 
+const LE_LABEL = /(?:^|,)le="([^"]*)"/;
+
+/** A sample's labels without `le` (a histogram series' identity). */
+function seriesLabels(labels: string): string {
+  return labels.replace(LE_LABEL, "").replace(/^,/, "");
+}
+
+/** The numeric `le` of a bucket (NaN for other samples). */
+function upperBound(labels: string): number {
+  const le = LE_LABEL.exec(labels)?.[1];
+  return le === undefined ? Number.NaN : le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le);
+}
+
+/**
+ * A histogram's buckets as the format requires: every bucket of every series (an observation adds
+ * only the buckets it falls into, so a missing row is exactly 0), `le` last and in numeric order.
+ */
+function histogramSamples(name: string, list: Sample[]): Sample[] {
+  const bucketName = `${name}_bucket`;
+  const present = new Set(
+    list
+      .filter((s) => s.name === bucketName)
+      .map((s) => `${seriesLabels(s.labels)}|${upperBound(s.labels)}`),
+  );
+  const series = new Set(
+    list
+      .filter((s) => s.name === bucketName || s.name === `${name}_count`)
+      .map((s) => seriesLabels(s.labels)),
+  );
+  const bounds = [...SECONDS_BUCKETS, Number.POSITIVE_INFINITY];
+  const filled = list.map((s) =>
+    s.name === bucketName
+      ? { ...s, labels: withLe(seriesLabels(s.labels), upperBound(s.labels)) }
+      : s,
+  );
+  for (const labels of series)
+    for (const le of bounds)
+      if (!present.has(`${labels}|${le}`))
+        filled.push({ name: bucketName, labels: withLe(labels, le), value: 0 });
+  return filled;
+}
+
+function withLe(labels: string, le: number): string {
+  return [labels, `le="${le === Number.POSITIVE_INFINITY ? "+Inf" : le}"`]
+    .filter(Boolean)
+    .join(",");
+}
+
+/** Name, then series, then buckets in increasing `le`. */
+function compareSamples(a: Sample, b: Sample): number {
+  return (
+    a.name.localeCompare(b.name, "en") ||
+    seriesLabels(a.labels).localeCompare(seriesLabels(b.labels), "en") ||
+    (upperBound(a.labels) || 0) - (upperBound(b.labels) || 0)
+  );
+}
+
 export function renderMetrics(tenantId: string, samples: Sample[]): string {
   const byFamily = new Map<string, Sample[]>();
   for (const sample of samples) {
@@ -41,8 +99,8 @@ export function renderMetrics(tenantId: string, samples: Sample[]): string {
   for (const [name, list] of [...byFamily].sort(([a], [b]) => a.localeCompare(b))) {
     const [type, help] = HELP[name] ?? ["untyped", name];
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    const sorted = [...list].sort((a, b) =>
-      `${a.name}{${a.labels}}`.localeCompare(`${b.name}{${b.labels}}`, "en"),
+    const sorted = (type === "histogram" ? histogramSamples(name, list) : [...list]).sort(
+      compareSamples,
     );
     for (const s of sorted) {
       const labels = [`tenant="${tenantId}"`, s.labels].filter(Boolean).join(",");

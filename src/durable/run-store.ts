@@ -2,17 +2,17 @@
  * Runs and attempts in the tenant's SQLite. Every status change goes through `transition`, which
  * checks the state machine in domain/run-status.
  */
-import { and, asc, desc, eq, inArray, isNotNull, lt, lte, min, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, lt, lte, min } from "drizzle-orm";
 import type { AttemptOutcome, RunListQuery } from "../contract/run";
 import type { IdGenerator } from "../domain/ids";
 import { fail } from "../domain/problem";
 import {
   ACTIVE_RUN_STATUSES,
   assertTransition,
-  IN_FLIGHT_STATUSES,
   isTerminal,
   type RunStatus,
 } from "../domain/run-status";
+import { chunks } from "./chunks";
 import type { Counters } from "./counters";
 import type { Database } from "./database";
 import { type AttemptRow, attempts, type JobRow, type RunRow, runs } from "./schema";
@@ -75,7 +75,11 @@ export class RunStore {
       .returning({ id: runs.id })
       .all();
     if (!inserted.length) return undefined;
-    if (terminal) this.counters.add("scheduler_runs_finished_total", { status: row.status, priority: row.priority });
+    if (terminal)
+      this.counters.add("scheduler_runs_finished_total", {
+        status: row.status,
+        priority: row.priority,
+      });
     this.counters.add("scheduler_runs", { status: row.status, priority: row.priority });
     return row;
   }
@@ -120,15 +124,6 @@ export class RunStore {
       .where(and(eq(runs.jobId, jobId), inArray(runs.status, [...ACTIVE_RUN_STATUSES])))
       .orderBy(asc(runs.id))
       .all();
-  }
-
-  countInFlight(): number {
-    const row = this.db
-      .select({ n: sql<number>`count(*)` })
-      .from(runs)
-      .where(inArray(runs.status, [...IN_FLIGHT_STATUSES]))
-      .get();
-    return row?.n ?? 0;
   }
 
   /** Runs ready to send at `now`, highest priority first and oldest first within a priority. */
@@ -182,6 +177,35 @@ export class RunStore {
       .orderBy(asc(runs.leaseExpiresAt))
       .limit(limit)
       .all();
+  }
+
+  oldestFinishedAt(): number | null {
+    return (
+      this.db
+        .select({ at: min(runs.finishedAt) })
+        .from(runs)
+        .where(isNotNull(runs.finishedAt))
+        .get()?.at ?? null
+    );
+  }
+
+  /** Deletes up to `limit` runs finished before `cutoff`, with their attempts; returns how many. */
+  pruneFinished(cutoff: number, limit: number): number {
+    const old = this.db
+      .select({ id: runs.id, status: runs.status, priority: runs.priority })
+      .from(runs)
+      .where(and(isNotNull(runs.finishedAt), lt(runs.finishedAt, cutoff)))
+      .orderBy(asc(runs.finishedAt))
+      .limit(limit)
+      .all();
+    for (const part of chunks(old, 90)) {
+      const ids = part.map((r) => r.id);
+      this.db.delete(attempts).where(inArray(attempts.runId, ids)).run();
+      this.db.delete(runs).where(inArray(runs.id, ids)).run();
+    }
+    for (const run of old)
+      this.counters.add("scheduler_runs", { status: run.status, priority: run.priority }, -1);
+    return old.length;
   }
 
   /** Newest first; the cursor is the last id of the previous page. */

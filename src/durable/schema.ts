@@ -22,6 +22,9 @@ export const tenant = sqliteTable("tenant", {
   /** Overrides the tier's max runs in flight when set (custom contracts, tests). */
   maxInFlight: integer("max_in_flight"),
   signingSecret: text("signing_secret").notNull(),
+  /** The secret before the last rotation; it keeps signing until it expires, so receivers can switch. */
+  previousSigningSecret: text("previous_signing_secret"),
+  previousSecretExpiresAt: integer("previous_secret_expires_at"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
@@ -69,12 +72,17 @@ export const jobs = sqliteTable(
   ],
 );
 
-export const idempotencyKeys = sqliteTable("idempotency_keys", {
-  key: text("key").primaryKey(),
-  requestHash: text("request_hash").notNull(),
-  jobId: text("job_id").notNull(),
-  createdAt: integer("created_at").notNull(),
-});
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    key: text("key").primaryKey(),
+    requestHash: text("request_hash").notNull(),
+    jobId: text("job_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  // "keys older than the TTL" for pruning, and the oldest key for the alarm.
+  (t) => [index("idempotency_by_age").on(t.createdAt)],
+);
 
 export const runs = sqliteTable(
   "runs",

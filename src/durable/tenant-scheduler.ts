@@ -5,8 +5,14 @@
  * problems come back as values (`Outcome`), never as thrown errors.
  */
 import { DurableObject } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
-import type { JobInput, JobListQuery, JobPatch, JobView } from "../contract/job";
+import { eq, lt, min } from "drizzle-orm";
+import {
+  JOB_STATUSES,
+  type JobInput,
+  type JobListQuery,
+  type JobPatch,
+  type JobView,
+} from "../contract/job";
 import type { RunDetailView, RunListQuery, RunView } from "../contract/run";
 import type {
   CreatedTenant,
@@ -16,14 +22,19 @@ import type {
   TokenScope,
 } from "../contract/tenant";
 import { IdGenerator } from "../domain/ids";
-import { DEFAULTS } from "../domain/limits";
-import { fail, type Outcome, ProblemError } from "../domain/problem";
+import { DEFAULTS, LIMITS } from "../domain/limits";
+import { PRIORITIES } from "../domain/priority";
+import { fail, type Outcome, ProblemError, problem } from "../domain/problem";
+import { TokenBucket } from "../domain/rate-limit";
+import { IN_FLIGHT_STATUSES, RUN_STATUSES } from "../domain/run-status";
 import { isCron, previewFireTimes } from "../domain/schedule";
 import { newSigningSecret, sha256Hex } from "../domain/secrets";
+import { assertJobQuota, assertTierAllows, type TieredJob } from "../domain/tier-rules";
 import type { TierName } from "../domain/tiers";
 import { TIERS } from "../domain/tiers";
+import { log, logError } from "../observability/log";
 import type { AttemptResult, ClaimRequest, ClaimResponse } from "../queues/messages";
-import { Counters } from "./counters";
+import { Counters, labelKey } from "./counters";
 import { applyMigrations, type Database, hasSchema, openDatabase, RowMeter } from "./database";
 import { JobStore } from "./job-store";
 import { RunLifecycle } from "./lifecycle";
@@ -48,6 +59,7 @@ export class TenantScheduler extends DurableObject<Env> {
   private readonly meter = new RowMeter();
   private readonly counters = new Counters();
   private reportedRows = { read: 0, written: 0 };
+  private bucket: TokenBucket | undefined;
   private readonly db: Database;
   private readonly ids = new IdGenerator();
   private readonly tenants: TenantStore;
@@ -95,6 +107,8 @@ export class TenantScheduler extends DurableObject<Env> {
         suspended: false,
         maxInFlight: null,
         signingSecret,
+        previousSigningSecret: null,
+        previousSecretExpiresAt: null,
         createdAt: now,
         updatedAt: now,
       });
@@ -118,6 +132,18 @@ export class TenantScheduler extends DurableObject<Env> {
 
   async issueToken(scope: TokenScope): Promise<Outcome<IssuedToken>> {
     return this.adminCall(() => this.tenants.issueToken(scope, Date.now()));
+  }
+
+  async rotateSigningSecret(
+    overlapSeconds: number,
+  ): Promise<Outcome<{ signing_secret: string; previous_expires_at: string }>> {
+    return this.adminCall(() => {
+      const { secret, previousExpiresAt } = this.tenants.rotateSigningSecret(
+        overlapSeconds,
+        Date.now(),
+      );
+      return { signing_secret: secret, previous_expires_at: iso(previousExpiresAt) };
+    });
   }
 
   async revokeToken(tokenId: string): Promise<Outcome<null>> {
@@ -160,6 +186,8 @@ export class TenantScheduler extends DurableObject<Env> {
           if (seen) return { job: this.jobs.view(this.jobs.require(seen.jobId)), replayed: true };
         }
         const row = this.jobs.build(input, now);
+        this.assertTier(input, now);
+        if (row.status === "active") this.assertQuota(1);
         this.jobs.insertMany([row]);
         if (idempotencyKey) {
           this.db
@@ -167,6 +195,7 @@ export class TenantScheduler extends DurableObject<Env> {
             .values({ key: idempotencyKey, requestHash, jobId: row.id, createdAt: now })
             .run();
         }
+        logJobCreated(this.tenants.require().id, row);
         return { job: this.jobs.view(row), replayed: false };
       });
     });
@@ -176,8 +205,19 @@ export class TenantScheduler extends DurableObject<Env> {
   async createJobs(credential: Credential, inputs: JobInput[]): Promise<Outcome<JobView[]>> {
     return this.tenantCall(credential, "write", () => {
       const now = Date.now();
-      const rows = inputs.map((input, i) => this.jobs.build(input, now, `jobs[${i}].`));
+      const rows = inputs.map((input, i) => {
+        this.assertTier(input, now, `jobs[${i}].`);
+        return this.jobs.build(input, now, `jobs[${i}].`);
+      });
+      this.assertQuota(rows.filter((r) => r.status === "active").length);
       this.transaction(() => this.jobs.insertMany(rows));
+      const tenantId = this.tenants.require().id;
+      // One line per batch: a thousand lines in one request would crowd the log.
+      log("jobs.created", {
+        tenant_id: tenantId,
+        count: rows.length,
+        job_ids: rows.map((r) => r.id),
+      });
       return rows.map((row) => this.jobs.view(row));
     });
   }
@@ -208,7 +248,13 @@ export class TenantScheduler extends DurableObject<Env> {
       }
       if (job.status === "cancelled")
         throw fail.conflict(`Job ${id} is cancelled and cannot change.`);
-      return this.transaction(() => this.jobs.view(this.jobs.applyPatch(job, patch, Date.now())));
+      const now = Date.now();
+      this.assertTier(patch, now);
+      return this.transaction(() => {
+        const changed = this.jobs.applyPatch(job, patch, now);
+        if (job.status === "completed" && changed.status === "active") this.assertQuota(1);
+        return this.jobs.view(changed);
+      });
     });
   }
 
@@ -357,10 +403,17 @@ export class TenantScheduler extends DurableObject<Env> {
   async metrics(credential: Credential): Promise<Outcome<string>> {
     return this.tenantCall(credential, "read", () => {
       const tenant = this.tenants.require();
-      const samples = this.counters
-        .read(this.db)
-        .filter((s) => s.value !== 0 || !s.labels.includes("status"));
-      const inFlight = this.runs.countInFlight();
+      const samples = this.counters.read(this.db);
+      // Gauges list every status, zeros included: a missing series reads as stale, not as 0.
+      const present = new Set(samples.map((s) => `${s.name}{${s.labels}}`));
+      const zero = (name: string, labels: Record<string, string>) => {
+        const key = labelKey(labels);
+        if (!present.has(`${name}{${key}}`)) samples.push({ name, labels: key, value: 0 });
+      };
+      for (const status of RUN_STATUSES)
+        for (const priority of PRIORITIES) zero("scheduler_runs", { status, priority });
+      for (const status of JOB_STATUSES) zero("scheduler_jobs", { status });
+      const inFlight = this.inFlight();
       samples.push({ name: "scheduler_runs_in_flight", labels: "", value: inFlight });
       samples.push({ name: "scheduler_max_in_flight", labels: "", value: maxInFlight(tenant) });
       return renderMetrics(tenant.id, samples);
@@ -373,13 +426,20 @@ export class TenantScheduler extends DurableObject<Env> {
   async claimRuns(claims: ClaimRequest[], workerId: string | null): Promise<ClaimResponse> {
     return this.internalCall(() => {
       const tenant = this.tenants.get();
-      if (!tenant || tenant.suspended) return { claimed: [], signing_secrets: [] };
+      if (!tenant) return { claimed: [], signing_secrets: [] };
       const now = Date.now();
       const lifecycle = this.lifecycle;
+      if (tenant.suspended) {
+        // Suspension is a kill switch: queued runs go back to waiting instead of executing.
+        this.transaction(() => {
+          for (const c of claims) lifecycle.recall(c, now);
+        });
+        return { claimed: [], signing_secrets: [] };
+      }
       const claimed = this.transaction(() =>
         claims.map((c) => lifecycle.claim(c, now, workerId)).filter((c) => c !== null),
       );
-      return { claimed, signing_secrets: [tenant.signingSecret] };
+      return { claimed, signing_secrets: this.tenants.signingSecrets(now) };
     });
   }
 
@@ -432,27 +492,27 @@ export class TenantScheduler extends DurableObject<Env> {
     const lifecycle = this.lifecycle;
     const expired = this.runs.expiredLeases(now, ALARM_BATCH);
     const due = this.jobs.due(now, ALARM_BATCH);
-    this.transaction(() => {
+    const pruned = this.transaction(() => {
       for (const run of expired) lifecycle.expireLease(run, now);
       for (const job of due) lifecycle.materialize(job, now);
+      this.pruneIdempotencyKeys(now);
+      return this.runs.pruneFinished(this.retentionCutoff(now), ALARM_BATCH);
     });
-    const capacity = Math.min(ALARM_BATCH, maxInFlight - this.runs.countInFlight());
+    const capacity = Math.min(ALARM_BATCH, maxInFlight - this.inFlight());
     const ready = capacity > 0 ? this.runs.readyToDispatch(now, capacity) : [];
     const messages = this.transaction(() => lifecycle.markQueued(ready, now));
     const unsent = await sendRunMessages(runQueues(this.env), messages);
     if (unsent.length) {
-      console.error(
-        JSON.stringify({
-          event: "dispatch.send_failed",
-          tenant_id: this.tenants.require().id,
-          count: unsent.length,
-        }),
-      );
+      logError("dispatch.send_failed", {
+        tenant_id: this.tenants.require().id,
+        count: unsent.length,
+      });
       this.transaction(() => lifecycle.unsend(unsent, Date.now() + 1000));
     }
     return (
       expired.length === ALARM_BATCH ||
       due.length === ALARM_BATCH ||
+      pruned === ALARM_BATCH ||
       (ready.length === ALARM_BATCH && capacity === ALARM_BATCH)
     );
   }
@@ -461,9 +521,19 @@ export class TenantScheduler extends DurableObject<Env> {
   private nextWake(): number | null {
     const tenant = this.tenants.get();
     if (!tenant || tenant.suspended) return null;
-    const candidates = [this.jobs.nextDueAt(), this.runs.nextLeaseExpiry()];
-    if (this.runs.countInFlight() < maxInFlight(tenant))
-      candidates.push(this.runs.nextDispatchAt());
+    const oldestFinished = this.runs.oldestFinishedAt();
+    const oldestKey =
+      this.db
+        .select({ at: min(idempotencyKeys.createdAt) })
+        .from(idempotencyKeys)
+        .get()?.at ?? null;
+    const candidates = [
+      this.jobs.nextDueAt(),
+      this.runs.nextLeaseExpiry(),
+      oldestFinished === null ? null : oldestFinished + this.retentionMs(),
+      oldestKey === null ? null : oldestKey + LIMITS.idempotencyTtlSeconds * 1000,
+    ];
+    if (this.inFlight() < maxInFlight(tenant)) candidates.push(this.runs.nextDispatchAt());
     const times = candidates.filter((t): t is number => t !== null);
     return times.length ? Math.min(...times) : null;
   }
@@ -516,6 +586,64 @@ export class TenantScheduler extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Runs queued or running, from the transactional `scheduler_runs` gauge: six key lookups instead
+   * of counting up to `max_in_flight` index rows on every request and alarm.
+   */
+  private inFlight(): number {
+    let total = 0;
+    for (const status of IN_FLIGHT_STATUSES) {
+      for (const priority of PRIORITIES)
+        total += this.counters.value(this.db, "scheduler_runs", { status, priority });
+    }
+    return total;
+  }
+
+  // ---- retention ----
+
+  private retentionMs(): number {
+    return TIERS[this.tenants.require().tier].run_retention_days * 24 * 3600 * 1000;
+  }
+
+  /** Finished runs older than this are pruned (with their attempts); counters keep their totals. */
+  private retentionCutoff(now: number): number {
+    return now - this.retentionMs();
+  }
+
+  private pruneIdempotencyKeys(now: number): void {
+    const cutoff = now - LIMITS.idempotencyTtlSeconds * 1000;
+    this.db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, cutoff)).run();
+  }
+
+  // ---- tier rules ----
+
+  private assertTier(job: TieredJob, now: number, path = ""): void {
+    const tenant = this.tenants.require();
+    assertTierAllows(tenant.tier, TIERS[tenant.tier], job, now, path);
+  }
+
+  /** Live jobs (active or paused) against the tier's quota, from the transactional jobs gauge. */
+  private assertQuota(adding: number): void {
+    const live =
+      this.counters.value(this.db, "scheduler_jobs", { status: "active" }) +
+      this.counters.value(this.db, "scheduler_jobs", { status: "paused" });
+    const tenant = this.tenants.require();
+    assertJobQuota(tenant.tier, TIERS[tenant.tier], live, adding);
+  }
+
+  /** Over the tier's request rate: 429 with Retry-After. The bucket lives in memory (per object). */
+  private assertRate(now: number): void {
+    const perMinute = TIERS[this.tenants.require().tier].requests_per_minute;
+    this.bucket ??= new TokenBucket(perMinute, now);
+    const wait = this.bucket.take(now, perMinute);
+    if (wait > 0) {
+      throw new ProblemError({
+        ...problem(429, `Over ${perMinute} requests a minute for this tenant; retry in ${wait} s.`),
+        retry_after: wait,
+      });
+    }
+  }
+
   // ---- plumbing ----
 
   /** Runs `fn` atomically; gauge deltas it buffered are persisted in the same transaction. */
@@ -554,6 +682,7 @@ export class TenantScheduler extends DurableObject<Env> {
     return this.outcome(async () => {
       if (!this.initialized) throw fail.unauthorized("The token is unknown or revoked.");
       await this.tenants.authenticate(credential, scope);
+      this.assertRate(Date.now());
       return fn();
     }, scope === "write");
   }
@@ -569,6 +698,18 @@ export class TenantScheduler extends DurableObject<Env> {
 
 function maxInFlight(tenant: TenantRow): number {
   return tenant.maxInFlight ?? TIERS[tenant.tier].max_in_flight;
+}
+
+/** The `job.created` log line: ids, priority and schedule timing only (no target or body). */
+function logJobCreated(tenantId: string, row: JobRow): void {
+  log("job.created", {
+    tenant_id: tenantId,
+    job_id: row.id,
+    priority: row.priority,
+    status: row.status,
+    schedule: row.schedule === null ? "now" : isCron(row.schedule) ? "cron" : "once",
+    next_run_at: row.nextRunAt === null ? null : new Date(row.nextRunAt).toISOString(),
+  });
 }
 
 function etagMatches(ifMatch: string, version: number): boolean {

@@ -2,7 +2,7 @@
 import { eq } from "drizzle-orm";
 import type { IssuedToken, TenantPatch, TokenScope } from "../contract/tenant";
 import { fail } from "../domain/problem";
-import { hashMatches, newToken, sha256Hex } from "../domain/secrets";
+import { hashMatches, newSigningSecret, newToken, sha256Hex } from "../domain/secrets";
 import type { Database } from "./database";
 import { type TenantRow, tenant, tokens } from "./schema";
 import { iso } from "./views";
@@ -50,6 +50,39 @@ export class TenantStore {
     this.db.update(tenant).set(next).where(eq(tenant.id, current.id)).run();
     this.row = next;
     return next;
+  }
+
+  /** Signing secrets in force: the current one, and the previous one until its overlap ends. */
+  signingSecrets(now: number): string[] {
+    const row = this.require();
+    const previousValid =
+      row.previousSigningSecret !== null && (row.previousSecretExpiresAt ?? 0) > now;
+    return previousValid
+      ? [row.signingSecret, row.previousSigningSecret as string]
+      : [row.signingSecret];
+  }
+
+  /**
+   * Rotates the webhook signing secret. The old secret keeps signing (a second `v1,` signature in
+   * the same header) for `overlapSeconds`, so receivers can switch to the new one without downtime.
+   */
+  rotateSigningSecret(
+    overlapSeconds: number,
+    now: number,
+  ): { secret: string; previousExpiresAt: number } {
+    const current = this.require();
+    const secret = newSigningSecret();
+    const previousExpiresAt = now + overlapSeconds * 1000;
+    const next: TenantRow = {
+      ...current,
+      signingSecret: secret,
+      previousSigningSecret: current.signingSecret,
+      previousSecretExpiresAt: previousExpiresAt,
+      updatedAt: now,
+    };
+    this.db.update(tenant).set(next).where(eq(tenant.id, current.id)).run();
+    this.row = next;
+    return { secret, previousExpiresAt };
   }
 
   /** Issues a token; only the hash of its secret is stored. */

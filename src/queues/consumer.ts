@@ -3,7 +3,9 @@
  * batch size. It never throws: a throwing consumer gets the whole batch retried, acked messages
  * included, so each message is acked or retried on its own.
  */
-import type { AttemptResult, ClaimResponse, RunMessage } from "./messages";
+import { type AttemptAnalytics, attemptAnalytics } from "../observability/analytics";
+import { log, logError } from "../observability/log";
+import type { AttemptResult, ClaimedAttempt, ClaimResponse, RunMessage } from "./messages";
 import { deliverWebhook } from "./webhook";
 
 function groupByTenant(
@@ -29,6 +31,7 @@ async function consumeTenant(
   tenantId: string,
   messages: Message<RunMessage>[],
   workerId: string,
+  analytics: AttemptAnalytics,
 ): Promise<void> {
   const scheduler = env.TENANT_SCHEDULER.get(env.TENANT_SCHEDULER.idFromName(tenantId));
   let claim: ClaimResponse;
@@ -41,48 +44,71 @@ async function consumeTenant(
   } catch (error) {
     // The object was unreachable: let the queue redeliver; after max_retries it dead-letters.
     for (const m of messages) m.retry({ delaySeconds: 1 });
-    console.error(
-      JSON.stringify({ event: "consumer.claim_failed", tenant_id: tenantId, error: String(error) }),
-    );
+    logError("consumer.claim_failed", { tenant_id: tenantId, count: messages.length }, error);
     return;
   }
   const claimed = new Set(claim.claimed.map((c) => c.run_id));
   for (const m of messages) {
     if (!claimed.has(m.body.run_id)) {
-      console.log(
-        JSON.stringify({
-          event: "attempt.dropped",
-          tenant_id: tenantId,
-          run_id: m.body.run_id,
-          attempt: m.body.attempt,
-        }),
-      );
+      log("attempt.dropped", {
+        tenant_id: tenantId,
+        job_id: m.body.job_id,
+        run_id: m.body.run_id,
+        attempt: m.body.attempt,
+        reason: "stale, duplicate or not claimable",
+      });
       m.ack();
     }
   }
   const results: AttemptResult[] = await Promise.all(
     claim.claimed.map((c) => deliverWebhook(c, claim.signing_secrets)),
   );
+  // Recorded before the report, so a run seen finished through the API already has its point.
+  recordAttempts(analytics, tenantId, claim.claimed, results);
   try {
     await scheduler.reportResults(results);
   } catch (error) {
     // The attempts ran; if their results are lost, the run leases expire and the runs retry.
-    console.error(
-      JSON.stringify({
-        event: "consumer.report_failed",
-        tenant_id: tenantId,
-        error: String(error),
-      }),
-    );
+    logError("consumer.report_failed", { tenant_id: tenantId, count: results.length }, error);
   }
   for (const m of messages) if (claimed.has(m.body.run_id)) m.ack();
 }
 
+/** One Analytics Engine data point per finished attempt (results are in claim order). */
+function recordAttempts(
+  analytics: AttemptAnalytics,
+  tenantId: string,
+  claimed: ClaimedAttempt[],
+  results: AttemptResult[],
+): void {
+  claimed.forEach((attempt, i) => {
+    const result = results[i];
+    if (!result) return;
+    analytics.record({
+      tenant_id: tenantId,
+      job_id: attempt.job_id,
+      run_id: attempt.run_id,
+      priority: attempt.priority,
+      outcome: result.outcome,
+      attempt: attempt.attempt,
+      fire_lag_ms: Math.max(0, attempt.claimed_at - attempt.scheduled_for),
+      duration_ms: result.duration_ms,
+      status_code: result.status_code,
+    });
+  });
+}
+
 /** Handles a batch from runs-high, runs-medium or runs-low. */
-export async function consumeRunBatch(batch: MessageBatch<RunMessage>, env: Env): Promise<void> {
+export async function consumeRunBatch(
+  batch: MessageBatch<RunMessage>,
+  env: Env,
+  analytics: AttemptAnalytics = attemptAnalytics(env),
+): Promise<void> {
   const workerId = `consumer-${crypto.randomUUID().slice(0, 8)}`;
   const groups = groupByTenant(batch.messages);
   await Promise.all(
-    [...groups].map(([tenantId, messages]) => consumeTenant(env, tenantId, messages, workerId)),
+    [...groups].map(([tenantId, messages]) =>
+      consumeTenant(env, tenantId, messages, workerId, analytics),
+    ),
   );
 }

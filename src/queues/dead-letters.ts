@@ -1,4 +1,5 @@
 /** runs-dlq consumer: messages no consumer could process; their runs become dead. */
+import { logError } from "../observability/log";
 import type { RunMessage } from "./messages";
 
 export async function consumeDeadLetters(batch: MessageBatch<RunMessage>, env: Env): Promise<void> {
@@ -25,9 +26,7 @@ export async function consumeDeadLetters(batch: MessageBatch<RunMessage>, env: E
         for (const m of messages) m.ack();
       } catch (error) {
         for (const m of messages) m.retry({ delaySeconds: 5 });
-        console.error(
-          JSON.stringify({ event: "dlq.mark_failed", tenant_id: tenantId, error: String(error) }),
-        );
+        logError("dlq.mark_failed", { tenant_id: tenantId, count: messages.length }, error);
       }
     }),
   );

@@ -28,6 +28,10 @@ export interface ClaimedAttempt {
   job_id: string;
   attempt: number;
   scheduled_for: number;
+  /** The run's priority (for the attempt's Analytics Engine data point). */
+  priority: Priority;
+  /** When the object started the attempt (the attempt's `started_at`; fire lag is measured to it). */
+  claimed_at: number;
   target: HttpTarget;
   timeout_seconds: number;
 }

@@ -84,6 +84,35 @@ const issueToken = createRoute({
   responses: { 201: json(IssuedTokenSchema, "The token, shown once"), ...errors },
 });
 
+const rotateSecret = createRoute({
+  method: "post",
+  path: "/tenants/{id}/signing-secret",
+  summary: "Rotate the webhook signing secret; the old one keeps signing during the overlap",
+  request: {
+    params: TenantParam,
+    ...body(
+      z.strictObject({
+        overlap_seconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(30 * 24 * 3600)
+          .default(24 * 3600)
+          .openapi({
+            description: "how long deliveries carry signatures with both secrets (default 1 day)",
+          }),
+      }),
+    ),
+  },
+  responses: {
+    201: json(
+      z.object({ signing_secret: z.string(), previous_expires_at: z.string() }),
+      "The new secret, shown once",
+    ),
+    ...errors,
+  },
+});
+
 const revokeToken = createRoute({
   method: "delete",
   path: "/tenants/{id}/tokens/{token_id}",
@@ -157,6 +186,14 @@ export function adminRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(issueToken, async (c) => {
     const { scope } = c.req.valid("json");
     return c.json(await adminCall(c.env, c.req.valid("param").id, "issueToken", scope), 201);
+  });
+
+  app.openapi(rotateSecret, async (c) => {
+    const { overlap_seconds } = c.req.valid("json");
+    return c.json(
+      await adminCall(c.env, c.req.valid("param").id, "rotateSigningSecret", overlap_seconds),
+      201,
+    );
   });
 
   app.openapi(revokeToken, async (c) => {
