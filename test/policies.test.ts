@@ -10,24 +10,14 @@ import {
   deliveriesAt,
   jobBody,
   type SinkDelivery,
+  setTenant,
   sinkUrl,
   type TestTenant,
   uniqueId,
   waitFor,
 } from "./support/api";
-import { runDetail, runsOf, waitForRuns } from "./support/runs";
+import { has, runDetail, runsOf, waitForRuns } from "./support/runs";
 import { fireAlarm, sqlIn } from "./support/tenant-object";
-
-const has = (status: string) => (runs: Record<string, any>[]) =>
-  runs.some((r) => r.status === status);
-
-async function limitInFlight(tenant: TestTenant, max: number): Promise<void> {
-  await callJson(
-    `/v1/admin/tenants/${tenant.id}`,
-    { token: ADMIN_TOKEN, method: "PATCH", body: { max_in_flight: max } },
-    200,
-  );
-}
 
 function maxConcurrency(deliveries: SinkDelivery[]): number {
   const events = deliveries.flatMap((d) => [
@@ -47,7 +37,7 @@ function maxConcurrency(deliveries: SinkDelivery[]): number {
 describe("priorities, caps and overlap", () => {
   it("starts high-priority runs before low ones when a backlog waits for the in-flight cap", async () => {
     const tenant = await createTenant();
-    await limitInFlight(tenant, 1);
+    await setTenant(tenant, { max_in_flight: 1 });
     const path = `/${uniqueId("prio")}`;
     const blocker = await createJob(tenant, {
       name: "blocker",
@@ -72,7 +62,7 @@ describe("priorities, caps and overlap", () => {
 
   it("never has more runs in flight than the tenant's cap; the rest wait as pending", async () => {
     const tenant = await createTenant();
-    await limitInFlight(tenant, 2);
+    await setTenant(tenant, { max_in_flight: 2 });
     const path = `/${uniqueId("cap")}`;
     const jobs = Array.from({ length: 6 }, (_, i) =>
       jobBody({ name: `j${i}`, target: { type: "http", url: sinkUrl(path, { delay_ms: 400 }) } }),
@@ -231,7 +221,7 @@ describe("leases, catch-up, pause, cancel and dead letters", () => {
 
   it("cancelling a job cancels its waiting runs; pausing holds them until resumed", async () => {
     const tenant = await createTenant();
-    await limitInFlight(tenant, 1);
+    await setTenant(tenant, { max_in_flight: 1 });
     const blocker = await createJob(tenant, {
       target: { type: "http", url: sinkUrl(`/${uniqueId("blocker")}`, { delay_ms: 2500 }) },
     });

@@ -8,24 +8,14 @@ import {
   createTenant,
   deliveriesAt,
   jobBody,
+  setTenant,
   sinkUrl,
   type TestTenant,
   uniqueId,
   waitFor,
 } from "./support/api";
-import { runDetail, waitForRuns } from "./support/runs";
+import { has, runDetail, waitForRuns } from "./support/runs";
 import { fireAlarm, schedulerStub, sqlIn } from "./support/tenant-object";
-
-const has = (status: string) => (runs: Record<string, any>[]) =>
-  runs.some((r) => r.status === status);
-
-async function setTenant(tenant: TestTenant, patch: Record<string, unknown>): Promise<void> {
-  await callJson(
-    `/v1/admin/tenants/${tenant.id}`,
-    { token: ADMIN_TOKEN, method: "PATCH", body: patch },
-    200,
-  );
-}
 
 async function jobCount(tenant: TestTenant): Promise<number> {
   const page = await callJson<{ data: unknown[] }>(

@@ -5,6 +5,15 @@ import { PRIORITIES } from "../domain/priority";
 import { RUN_STATUSES } from "../domain/run-status";
 import { Cursor, PageLimit, Timestamp } from "./common";
 
+export const ATTEMPT_OUTCOMES = [
+  "running",
+  "succeeded",
+  "failed",
+  "timeout",
+  "network_error",
+  "lease_expired",
+] as const;
+
 export const AttemptSchema = z
   .object({
     attempt: z.number().int(),

@@ -11,13 +11,18 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
-import type { HttpTarget } from "../contract/job";
+import { type HttpTarget, JOB_STATUSES, OVERLAP_POLICIES } from "../contract/job";
+import { ATTEMPT_OUTCOMES } from "../contract/run";
 import type { ScheduleInput } from "../contract/schedule";
+import { TOKEN_SCOPES } from "../contract/tenant";
+import { PRIORITIES } from "../domain/priority";
+import { RUN_STATUSES } from "../domain/run-status";
+import { TIER_NAMES } from "../domain/tiers";
 
 export const tenant = sqliteTable("tenant", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
-  tier: text("tier", { enum: ["free", "standard", "premium"] }).notNull(),
+  tier: text("tier", { enum: TIER_NAMES }).notNull(),
   suspended: integer("suspended", { mode: "boolean" }).notNull().default(false),
   /** Overrides the tier's max runs in flight when set (custom contracts, tests). */
   maxInFlight: integer("max_in_flight"),
@@ -33,7 +38,7 @@ export const tokens = sqliteTable("tokens", {
   id: text("id").primaryKey(),
   /** Hex SHA-256 of the secret part; the secret itself is never stored. */
   hash: text("hash").notNull(),
-  scope: text("scope", { enum: ["read", "write"] }).notNull(),
+  scope: text("scope", { enum: TOKEN_SCOPES }).notNull(),
   createdAt: integer("created_at").notNull(),
   revokedAt: integer("revoked_at"),
 });
@@ -45,17 +50,17 @@ export const jobs = sqliteTable(
     name: text("name").notNull(),
     schedule: text("schedule", { mode: "json" }).$type<ScheduleInput>(),
     target: text("target", { mode: "json" }).$type<HttpTarget>().notNull(),
-    priority: text("priority", { enum: ["high", "medium", "low"] }).notNull(),
+    priority: text("priority", { enum: PRIORITIES }).notNull(),
     priorityRank: integer("priority_rank").notNull(),
     maxAttempts: integer("max_attempts").notNull(),
     initialBackoffMs: integer("initial_backoff_ms").notNull(),
     maxBackoffMs: integer("max_backoff_ms").notNull(),
     retryOn: text("retry_on", { enum: ["any", "transient"] }).notNull(),
     timeoutSeconds: integer("timeout_seconds").notNull(),
-    overlap: text("overlap", { enum: ["skip", "allow", "buffer_one", "cancel_other"] }).notNull(),
+    overlap: text("overlap", { enum: OVERLAP_POLICIES }).notNull(),
     catchupWindowSeconds: integer("catchup_window_seconds").notNull(),
     metadata: text("metadata", { mode: "json" }).$type<Record<string, string>>().notNull(),
-    status: text("status", { enum: ["active", "paused", "completed", "cancelled"] }).notNull(),
+    status: text("status", { enum: JOB_STATUSES }).notNull(),
     nextRunAt: integer("next_run_at"),
     lastRunId: text("last_run_id"),
     version: integer("version").notNull(),
@@ -92,20 +97,8 @@ export const runs = sqliteTable(
     /** Occurrence key (job id and scheduled time), unique so an occurrence never becomes two runs. */
     key: text("key").notNull(),
     trigger: text("trigger", { enum: ["schedule", "manual"] }).notNull(),
-    status: text("status", {
-      enum: [
-        "pending",
-        "queued",
-        "running",
-        "retrying",
-        "succeeded",
-        "dead",
-        "cancelled",
-        "skipped",
-        "missed",
-      ],
-    }).notNull(),
-    priority: text("priority", { enum: ["high", "medium", "low"] }).notNull(),
+    status: text("status", { enum: RUN_STATUSES }).notNull(),
+    priority: text("priority", { enum: PRIORITIES }).notNull(),
     priorityRank: integer("priority_rank").notNull(),
     scheduledFor: integer("scheduled_for").notNull(),
     attempt: integer("attempt").notNull().default(0),
@@ -140,9 +133,7 @@ export const attempts = sqliteTable(
   {
     runId: text("run_id").notNull(),
     attempt: integer("attempt").notNull(),
-    outcome: text("outcome", {
-      enum: ["running", "succeeded", "failed", "timeout", "network_error", "lease_expired"],
-    }).notNull(),
+    outcome: text("outcome", { enum: ATTEMPT_OUTCOMES }).notNull(),
     statusCode: integer("status_code"),
     startedAt: integer("started_at").notNull(),
     finishedAt: integer("finished_at"),

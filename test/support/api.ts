@@ -69,6 +69,15 @@ export async function createTenant(
   );
 }
 
+/** Changes a tenant through the admin API (tier, suspension, max_in_flight override). */
+export async function setTenant(tenant: TestTenant, patch: Record<string, unknown>): Promise<void> {
+  await callJson(
+    `/v1/admin/tenants/${tenant.id}`,
+    { token: ADMIN_TOKEN, method: "PATCH", body: patch },
+    200,
+  );
+}
+
 export function sinkUrl(path: string, params: Record<string, string | number> = {}): string {
   const url = new URL(path, inject("sinkUrl"));
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, String(v));

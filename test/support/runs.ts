@@ -37,3 +37,6 @@ export function waitForRuns(
 export function soon(seconds: number): string {
   return new Date(Date.now() + seconds * 1000).toISOString();
 }
+
+/** A predicate for waitForRuns: some run of the job has `status`. */
+export const has = (status: string) => (runs: Run[]) => runs.some((r) => r.status === status);

@@ -17,15 +17,9 @@ import { TIERS } from "../../domain/tiers";
 import type { AppEnv } from "../auth";
 import { validationHook } from "../problems";
 import { adminCall } from "../scheduler-call";
+import { json, jsonBody } from "./openapi";
 
 const TenantParam = z.object({ id: TenantIdSchema.openapi({ param: { name: "id", in: "path" } }) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
-const body = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { "application/json": { schema } }, required: true },
-});
 const errors = {
   400: problemDoc("Invalid input"),
   401: problemDoc("The admin token is required"),
@@ -39,7 +33,7 @@ const createTenant = createRoute({
   method: "post",
   path: "/tenants",
   summary: "Create a tenant; its token and signing secret are shown once",
-  request: body(TenantInputSchema),
+  request: jsonBody(TenantInputSchema),
   responses: {
     201: json(CreatedTenantSchema, "Created"),
     409: problemDoc("The id is taken"),
@@ -72,7 +66,7 @@ const patchTenant = createRoute({
   method: "patch",
   path: "/tenants/{id}",
   summary: "Change a tenant's name, tier or suspension (effective on its next request)",
-  request: { params: TenantParam, ...body(TenantPatchSchema) },
+  request: { params: TenantParam, ...jsonBody(TenantPatchSchema) },
   responses: { 200: json(TenantSchema, "The tenant"), ...errors },
 });
 
@@ -80,7 +74,7 @@ const issueToken = createRoute({
   method: "post",
   path: "/tenants/{id}/tokens",
   summary: "Issue a token (rotation: issue, switch, revoke the old one)",
-  request: { params: TenantParam, ...body(TokenInputSchema) },
+  request: { params: TenantParam, ...jsonBody(TokenInputSchema) },
   responses: { 201: json(IssuedTokenSchema, "The token, shown once"), ...errors },
 });
 
@@ -90,7 +84,7 @@ const rotateSecret = createRoute({
   summary: "Rotate the webhook signing secret; the old one keeps signing during the overlap",
   request: {
     params: TenantParam,
-    ...body(
+    ...jsonBody(
       z.strictObject({
         overlap_seconds: z
           .number()

@@ -20,21 +20,8 @@ import { assertTargetAllowed } from "../../domain/targets";
 import type { AppEnv } from "../auth";
 import { validationHook } from "../problems";
 import { tenantCall } from "../scheduler-call";
+import { IdParam, json, jsonBody } from "./openapi";
 
-const JobId = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: "id", in: "path" } }),
-});
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
-const jsonBody = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { "application/json": { schema } }, required: true },
-});
 const notFound = { 404: problemDoc("No such job for this tenant") };
 
 const tooLarge = (maxSize: number) =>
@@ -104,7 +91,7 @@ const getJob = createRoute({
   method: "get",
   path: "/{id}",
   summary: "Read a job (ETag is its version)",
-  request: { params: JobId },
+  request: { params: IdParam },
   responses: { 200: json(JobSchema, "The job"), ...notFound, ...commonErrors },
 });
 
@@ -114,7 +101,7 @@ const patchJob = createRoute({
   summary: "Change a job; If-Match makes it conditional",
   middleware: [tooLarge(LIMITS.maxBodyBytes)] as const,
   request: {
-    params: JobId,
+    params: IdParam,
     headers: z.object({ "if-match": z.string().max(200).optional() }),
     ...jsonBody(JobPatchSchema),
   },
@@ -132,7 +119,7 @@ const jobAction = (path: string, summary: string) =>
     method: "post",
     path,
     summary,
-    request: { params: JobId },
+    request: { params: IdParam },
     responses: {
       200: json(JobSchema, "The job"),
       409: problemDoc("The job is cancelled"),
@@ -145,7 +132,7 @@ const cancelJob = createRoute({
   method: "delete",
   path: "/{id}",
   summary: "Cancel a job: no further runs; pending and queued runs become cancelled",
-  request: { params: JobId },
+  request: { params: IdParam },
   responses: { 200: json(JobSchema, "The cancelled job"), ...notFound, ...commonErrors },
 });
 
@@ -153,7 +140,7 @@ const triggerJob = createRoute({
   method: "post",
   path: "/{id}/trigger",
   summary: "Run the job once now",
-  request: { params: JobId },
+  request: { params: IdParam },
   responses: {
     202: json(RunSchema, "The new run"),
     409: problemDoc("The job is cancelled"),
@@ -166,7 +153,7 @@ const previewJob = createRoute({
   method: "get",
   path: "/{id}/preview",
   summary: "The job's next fire times",
-  request: { params: JobId, query: PreviewQuerySchema },
+  request: { params: IdParam, query: PreviewQuerySchema },
   responses: { 200: json(PreviewSchema, "Fire times in UTC"), ...notFound, ...commonErrors },
 });
 

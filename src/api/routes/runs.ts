@@ -1,22 +1,12 @@
 /** Run history: per job and per tenant, one run with its attempts, cancel, replay, dead letters. */
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { commonErrors, problemDoc } from "../../contract/common";
 import { RunDetailSchema, RunListQuerySchema, RunPageSchema, RunSchema } from "../../contract/run";
 import type { AppEnv } from "../auth";
 import { validationHook } from "../problems";
 import { tenantCall } from "../scheduler-call";
+import { IdParam, json } from "./openapi";
 
-const Id = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: "id", in: "path" } }),
-});
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
 const notFound = { 404: problemDoc("No such run (or job) for this tenant") };
 const conflict = { 409: problemDoc("The run is not in a state that allows this") };
 
@@ -24,7 +14,7 @@ const listJobRuns = createRoute({
   method: "get",
   path: "/jobs/{id}/runs",
   summary: "A job's runs, newest first",
-  request: { params: Id, query: RunListQuerySchema.omit({ job_id: true }) },
+  request: { params: IdParam, query: RunListQuerySchema.omit({ job_id: true }) },
   responses: { 200: json(RunPageSchema, "A page of runs"), ...notFound, ...commonErrors },
 });
 
@@ -40,7 +30,7 @@ const getRun = createRoute({
   method: "get",
   path: "/runs/{id}",
   summary: "One run with every attempt and its fire lag",
-  request: { params: Id },
+  request: { params: IdParam },
   responses: { 200: json(RunDetailSchema, "The run"), ...notFound, ...commonErrors },
 });
 
@@ -49,7 +39,7 @@ const runAction = (path: string, summary: string) =>
     method: "post",
     path,
     summary,
-    request: { params: Id },
+    request: { params: IdParam },
     responses: { 200: json(RunSchema, "The run"), ...conflict, ...notFound, ...commonErrors },
   });
 
