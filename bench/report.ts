@@ -1,0 +1,125 @@
+// Writes bench/results/latest.json and latest.md (a Markdown table), and prints the summary.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, loadavg, totalmem } from "node:os";
+import { join } from "node:path";
+import type { LatencySummary } from "./stats.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+export interface Target {
+  name: string;
+  value: number | null;
+  target: string;
+  met: boolean;
+}
+
+export interface WorkloadResult {
+  name: string;
+  params: Record<string, unknown>;
+  lag_ms?: LatencySummary;
+  baseline_lag_ms?: LatencySummary;
+  completion_ms?: Record<string, LatencySummary>;
+  request_ms?: Record<string, LatencySummary>;
+  /** Where the lag arises (object timestamps): alarm/materialization and dispatch-to-claim. */
+  stages_ms?: Record<string, LatencySummary>;
+  counts?: Record<string, number>;
+  throughput?: Record<string, number>;
+  per_run?: Record<string, number> | null;
+  baseline_per_run?: Record<string, number> | null;
+  ratio?: Record<string, number | null>;
+  targets: Target[];
+  notes?: string[];
+  error?: string;
+  duration_s?: number;
+}
+
+export interface Results {
+  mode: "quick" | "full";
+  date: string;
+  duration_s: number;
+  machine: { cores: number; cpu: string; memory_gb: number; platform: string };
+  /** 1-minute load average when the run started and ended: other work on the machine skews figures. */
+  load_average: { start: number; end: number };
+  /** What-if settings of this run (none in a standard run). */
+  overrides: Record<string, string | number>;
+  versions: { node: string; wrangler: string; workerd: string };
+  workloads: WorkloadResult[];
+}
+
+export function loadAverage(): number {
+  return Math.round((loadavg()[0] ?? 0) * 100) / 100;
+}
+
+export function environment(): Pick<Results, "machine" | "versions"> {
+  const wrangler = execFileSync(join(ROOT, "node_modules/.bin/wrangler"), ["--version"], {
+    encoding: "utf8",
+  }).trim();
+  const workerd = JSON.parse(readFileSync(join(ROOT, "node_modules/workerd/package.json"), "utf8"))
+    .version as string;
+  return {
+    machine: {
+      cores: cpus().length,
+      cpu: cpus()[0]?.model ?? "unknown",
+      memory_gb: Math.round(totalmem() / 2 ** 30),
+      platform: `${process.platform} ${process.arch}`,
+    },
+    versions: { node: process.version, wrangler: wrangler.split("\n").pop() ?? wrangler, workerd },
+  };
+}
+
+const fmt = (x: number | null | undefined) => (x == null || Number.isNaN(x) ? "n/a" : String(x));
+const lat = (s?: LatencySummary) =>
+  s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.p99)} / ${fmt(s.max)}` : "";
+const pairs = (o?: Record<string, unknown> | null) =>
+  o
+    ? Object.entries(o)
+        .map(([k, v]) => `${k} ${fmt(v as number)}`)
+        .join(", ")
+    : "n/a";
+
+/** The latency that stands for the workload in the summary table. */
+function headline(w: WorkloadResult): LatencySummary | undefined {
+  return w.lag_ms ?? w.completion_ms?.high ?? w.request_ms?.single;
+}
+
+export function markdown(r: Results): string {
+  const lines = [
+    `# Benchmark results (${r.mode})`,
+    "",
+    `${r.date}, ${r.duration_s} s. Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memory_gb} GiB, ${r.machine.platform}.`,
+    `Node ${r.versions.node}, wrangler ${r.versions.wrangler}, workerd ${r.versions.workerd}. Everything local (\`wrangler dev\`).`,
+    `1-minute load average: ${r.load_average.start} at start, ${r.load_average.end} at end.${Object.keys(r.overrides).length ? ` Overrides: ${pairs(r.overrides)}.` : ""}`,
+    "",
+    "Latencies in ms as p50 / p95 / p99 / max. W1, W2, W4, W6: fire lag (sink receipt minus scheduled time). W5: completion of high-priority runs. W3: single-request latency.",
+    "",
+    "| workload | latency p50 / p95 / p99 / max | baseline (same run) | counts | throughput | ratio | per fired run | target |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  for (const w of r.workloads) {
+    const targets = w.error
+      ? `error: ${w.error.slice(0, 120)}`
+      : w.targets
+          .map((t) => `${t.name} ${fmt(t.value)} (${t.target}) ${t.met ? "met" : "**missed**"}`)
+          .join("; ") || "-";
+    const baseline = w.baseline_lag_ms ?? w.completion_ms?.fifo_all_medium;
+    lines.push(
+      `| ${w.name} | ${lat(headline(w))} | ${lat(baseline)} | ${pairs(w.counts)} | ${pairs(w.throughput)} | ${pairs(w.ratio)} | ${pairs(w.per_run)}${w.baseline_per_run ? ` (without backlog: ${pairs(w.baseline_per_run)})` : ""} | ${targets} |`,
+    );
+  }
+  lines.push("", "Parameters:", "");
+  for (const w of r.workloads)
+    lines.push(
+      `- ${w.name}: ${Object.entries(w.params)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}${w.notes?.length ? `. ${w.notes.join(" ")}` : ""}`,
+    );
+  return `${lines.join("\n")}\n`;
+}
+
+export async function writeResults(r: Results, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "latest.json"), `${JSON.stringify(r, null, 2)}\n`);
+  await writeFile(join(dir, "latest.md"), markdown(r));
+}

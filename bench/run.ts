@@ -1,0 +1,122 @@
+// Entry of `npm run bench [-- --quick] [-- --only w1,w4]`: starts the system, runs the workloads, writes results.
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Api } from "./client.ts";
+import {
+  environment,
+  loadAverage,
+  markdown,
+  type Results,
+  type WorkloadResult,
+  writeResults,
+} from "./report.ts";
+import { type System, startSystem } from "./system.ts";
+import type { Context } from "./workloads/common.ts";
+import { precision } from "./workloads/w1-precision.ts";
+import { burst } from "./workloads/w2-burst.ts";
+import { creation } from "./workloads/w3-creation.ts";
+import { backlog } from "./workloads/w4-backlog.ts";
+import { priority } from "./workloads/w5-priority.ts";
+import { fairness } from "./workloads/w6-fairness.ts";
+
+// W3 first: it measures the batch creation rate the others use to plan due times. W4 last: its
+// backlog stays on disk and should not weigh on the others.
+const WORKLOADS: [string, (ctx: Context) => Promise<WorkloadResult>][] = [
+  ["w3", creation],
+  ["w1", precision],
+  ["w2", burst],
+  ["w5", priority],
+  ["w6", fairness],
+  ["w4", backlog],
+];
+
+const RESULTS_DIR = new URL("./results", import.meta.url).pathname;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    "max-in-flight": { type: "string" },
+    out: { type: "string", default: RESULTS_DIR },
+  },
+});
+const only = values.only?.split(",").map((s) => s.trim().toLowerCase());
+const log = (message: string) =>
+  console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+let system: System | undefined;
+async function shutdown(code: number): Promise<never> {
+  await system?.stop().catch(() => {});
+  process.exit(code);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void shutdown(130));
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const loadAtStart = loadAverage();
+  const mode = values.quick ? "quick" : "full";
+  log(`bench (${mode}): starting wrangler dev and the webhook sink`);
+  system = await startSystem({ rawDir: join(values.out, "raw") });
+  log(`system up at ${system.baseUrl}, sink at ${system.sink.url}`);
+  const ctx: Context = {
+    api: new Api(system.baseUrl, system.adminToken),
+    sink: system.sink,
+    quick: mode === "quick",
+    batchRate: 1000,
+    log,
+    ...(values["max-in-flight"] ? { maxInFlight: Number(values["max-in-flight"]) } : {}),
+  };
+  const results: WorkloadResult[] = [];
+  for (const [id, run] of WORKLOADS) {
+    if (only && !only.includes(id)) continue;
+    const t0 = Date.now();
+    log(`${id}: running`);
+    try {
+      const result = await run(ctx);
+      result.duration_s = Math.round((Date.now() - t0) / 1000);
+      results.push(result);
+      log(
+        `${id}: done in ${result.duration_s} s ${JSON.stringify({ lag_ms: result.lag_ms, counts: result.counts, throughput: result.throughput, ratio: result.ratio, per_run: result.per_run })}`,
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`${id}: failed: ${message}`);
+      results.push({
+        name: id.toUpperCase(),
+        params: {},
+        targets: [],
+        error: message,
+        duration_s: Math.round((Date.now() - t0) / 1000),
+      });
+    }
+    ctx.sink.deliveries.length = 0;
+  }
+  await system.stop();
+  const report: Results = {
+    mode,
+    date: new Date(started).toISOString(),
+    duration_s: Math.round((Date.now() - started) / 1000),
+    ...environment(),
+    load_average: { start: loadAtStart, end: loadAverage() },
+    overrides: {
+      ...(ctx.maxInFlight !== undefined ? { max_in_flight: ctx.maxInFlight } : {}),
+      ...(process.env.BENCH_SOURCE_DIR ? { source: process.env.BENCH_SOURCE_DIR } : {}),
+    },
+    workloads: results,
+  };
+  await writeResults(report, values.out);
+  console.log(`\n${markdown(report)}`);
+  if (results.some((w) => w.error)) process.exitCode = 1;
+  for (const w of results) {
+    for (const t of w.targets)
+      log(`${w.name}: ${t.name} = ${t.value} (target ${t.target}) ${t.met ? "met" : "MISSED"}`);
+  }
+  log(
+    `results written to ${join(values.out, "latest.json")} and latest.md (${report.duration_s} s)`,
+  );
+}
+
+main().catch(async (error) => {
+  console.error(error);
+  await shutdown(1);
+});

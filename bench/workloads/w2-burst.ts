@@ -1,0 +1,56 @@
+// W2 burst: many one-time runs due at one instant in one tenant; end-to-end throughput and lag.
+import { perSecond } from "../stats.ts";
+import {
+  awaitDeliveries,
+  type Context,
+  createInBatches,
+  dueAfterCreating,
+  duplicateCount,
+  newTenant,
+  oneTimeJob,
+  perRun,
+  stageLags,
+} from "./common.ts";
+
+export async function burst(ctx: Context) {
+  const count = ctx.quick ? 2000 : 20_000;
+  const path = "/w2";
+  const tenant = await newTenant(ctx, "w2", "premium");
+  const due = dueAfterCreating(ctx, count);
+  await createInBatches(
+    ctx,
+    tenant,
+    Array.from({ length: count }, (_, i) => oneTimeJob(ctx, path, i, due)),
+  );
+  const late = Date.now() > due;
+  const before = await ctx.api.counters(tenant);
+  ctx.log(
+    `  ${count} jobs due at ${new Date(due).toISOString()}${late ? " (creation overran the due time)" : ""}`,
+  );
+  const report = await awaitDeliveries(
+    ctx,
+    tenant,
+    path,
+    count,
+    due + Math.max(120_000, count * 20),
+  );
+  const after = await ctx.api.counters(tenant);
+  const stages = await stageLags(ctx, tenant);
+  const spanMs = report.lastReceived - due;
+  return {
+    name: "W2 burst",
+    params: { runs: count, tier: "premium" },
+    lag_ms: report.lag,
+    stages_ms: stages,
+    counts: {
+      expected: count,
+      delivered: report.delivered,
+      lost: report.lost,
+      duplicated: duplicateCount(report),
+    },
+    throughput: { runs_per_s: perSecond(report.delivered, spanMs), span_ms: spanMs },
+    per_run: perRun(before, after, report.delivered),
+    notes: late ? ["job creation finished after the due time; lag includes creation"] : [],
+    targets: [{ name: "lost", value: report.lost, target: "= 0", met: report.lost === 0 }],
+  };
+}
