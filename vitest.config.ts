@@ -6,7 +6,11 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { ADMIN_TOKEN: "test-admin-token", ALLOW_INSECURE_TARGETS: "true" },
+        bindings: {
+          ADMIN_TOKEN: "test-admin-token",
+          ALLOW_INSECURE_TARGETS: "true",
+          LOG_LEVEL: "debug",
+        },
       },
     }),
   ],

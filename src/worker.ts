@@ -1,5 +1,6 @@
 /** Entry point: HTTP goes to the Hono app, queue batches to their consumers; exports the objects. */
 import { createApp } from "./api/app";
+import { configureLogging } from "./observability/log";
 import { consumeRunBatch } from "./queues/consumer";
 import { consumeDeadLetters } from "./queues/dead-letters";
 import type { RunMessage } from "./queues/messages";
@@ -10,8 +11,12 @@ export { TenantScheduler } from "./durable/tenant-scheduler";
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  fetch(request: Request, env: Env, ctx: ExecutionContext) {
+    configureLogging(env.LOG_LEVEL);
+    return app.fetch(request, env, ctx);
+  },
   async queue(batch: MessageBatch<RunMessage>, env: Env, _ctx: ExecutionContext): Promise<void> {
+    configureLogging(env.LOG_LEVEL);
     if (batch.queue === "runs-dlq") await consumeDeadLetters(batch, env);
     else await consumeRunBatch(batch, env);
   },

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { call, callJson, createTenant, jobBody, setTenant, sinkUrl, uniqueId, waitFor } from "./support/api";
+import {
+  call,
+  callJson,
+  createTenant,
+  jobBody,
+  setTenant,
+  sinkUrl,
+  uniqueId,
+  waitFor,
+} from "./support/api";
 import { sqlIn } from "./support/tenant-object";
 
 /** The `scheduler_runs` gauge per status, summed over priorities, read from /v1/metrics. */
@@ -17,14 +26,20 @@ describe("gauges kept in transactions", () => {
     const tenant = await createTenant();
     await setTenant(tenant, { max_in_flight: 5 });
     const path = `/${uniqueId("gauge")}`;
-    const jobs = Array.from({ length: 40 }, (_, i) => jobBody({ name: `g${i}`, target: { type: "http", url: sinkUrl(path, { delay_ms: 50 }) } }));
+    const jobs = Array.from({ length: 40 }, (_, i) =>
+      jobBody({ name: `g${i}`, target: { type: "http", url: sinkUrl(path, { delay_ms: 50 }) } }),
+    );
     await callJson("/v1/jobs/batch", { token: tenant.token, body: { jobs } }, 201);
-    await waitFor(async () => {
-      const g = await gauge(tenant.token);
-      expect((g.queued ?? 0) + (g.running ?? 0)).toBeLessThanOrEqual(5);
-      for (const value of Object.values(g)) expect(value).toBeGreaterThanOrEqual(0);
-      return g.succeeded === 40;
-    }, "all runs to succeed", 30_000);
+    await waitFor(
+      async () => {
+        const g = await gauge(tenant.token);
+        expect((g.queued ?? 0) + (g.running ?? 0)).toBeLessThanOrEqual(5);
+        for (const value of Object.values(g)) expect(value).toBeGreaterThanOrEqual(0);
+        return g.succeeded === 40;
+      },
+      "all runs to succeed",
+      30_000,
+    );
     const stored = await sqlIn(tenant.id, "select status, count(*) as n from runs group by status");
     const g = await gauge(tenant.token);
     for (const row of stored) expect(g[row.status as string]).toBe(Number(row.n));

@@ -384,7 +384,7 @@ describe("structured logs", () => {
       const lines = logs.lines().filter((l) => l.tenant_id === tenant.id);
       for (const line of lines) {
         expect(Number.isNaN(Date.parse(line.time))).toBe(false);
-        expect(["info", "error"]).toContain(line.level);
+        expect(["debug", "info", "error"]).toContain(line.level);
       }
       const created = lines.filter((l) => l.event === "job.created");
       expect(created).toHaveLength(1);

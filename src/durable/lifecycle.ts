@@ -7,7 +7,7 @@
 import { isRetryable, retryDelayMs } from "../domain/backoff";
 import { DEFAULTS } from "../domain/limits";
 import { isCron, nextCronTime, previousCronTime } from "../domain/schedule";
-import { type LogFields, log } from "../observability/log";
+import { type LogFields, log, logDebug } from "../observability/log";
 import type { AttemptResult, ClaimedAttempt, ClaimRequest, RunMessage } from "../queues/messages";
 import type { Counters } from "./counters";
 import type { JobStore } from "./job-store";
@@ -30,8 +30,13 @@ export class RunLifecycle {
   ) {}
 
   /** One structured log line about `run`, carrying the tenant, job, run and attempt ids. */
-  private log(event: string, run: RunRow, fields: LogFields = {}): void {
-    log(event, {
+  private log(
+    event: string,
+    run: RunRow,
+    fields: LogFields = {},
+    level: "info" | "debug" = "info",
+  ): void {
+    (level === "debug" ? logDebug : log)(event, {
       tenant_id: this.tenantId,
       job_id: run.jobId,
       run_id: run.id,
@@ -39,6 +44,10 @@ export class RunLifecycle {
       priority: run.priority,
       ...fields,
     });
+  }
+
+  private debug(event: string, run: RunRow, fields: LogFields = {}): void {
+    this.log(event, run, fields, "debug");
   }
 
   /**
@@ -147,11 +156,16 @@ export class RunLifecycle {
   private logCreated(run: RunRow | undefined): RunRow | undefined {
     if (!run) return run;
     const event = run.status === "pending" ? "run.created" : `run.${run.status}`;
-    this.log(event, run, {
-      trigger: run.trigger,
-      scheduled_for: new Date(run.scheduledFor).toISOString(),
-      ...(run.lastError ? { reason: run.lastError } : {}),
-    });
+    this.log(
+      event,
+      run,
+      {
+        trigger: run.trigger,
+        scheduled_for: new Date(run.scheduledFor).toISOString(),
+        ...(run.lastError ? { reason: run.lastError } : {}),
+      },
+      run.status === "pending" ? "debug" : "info",
+    );
     return run;
   }
 
@@ -174,7 +188,7 @@ export class RunLifecycle {
         dispatchAt: null,
         leaseExpiresAt: now + QUEUED_LEASE_MS,
       });
-      this.log("run.dispatched", run, {
+      this.debug("run.dispatched", run, {
         attempt: run.attempt + 1,
         scheduled_for: new Date(run.scheduledFor).toISOString(),
       });
@@ -218,7 +232,7 @@ export class RunLifecycle {
       workerId,
     });
     this.runs.startAttempt(run.id, request.attempt, now, workerId);
-    this.log("attempt.started", run, {
+    this.debug("attempt.started", run, {
       attempt: request.attempt,
       worker_id: workerId,
       scheduled_for: new Date(run.scheduledFor).toISOString(),
@@ -285,7 +299,7 @@ export class RunLifecycle {
     }
     if (run?.status !== "running" || run.attempt !== result.attempt) return;
     if (result.outcome === "succeeded") {
-      this.log("run.succeeded", run);
+      this.debug("run.succeeded", run);
       this.finish(
         this.runs.transition(run, "succeeded", {
           finishedAt: now,

@@ -2,7 +2,7 @@
  * Runs and attempts in the tenant's SQLite. Every status change goes through `transition`, which
  * checks the state machine in domain/run-status.
  */
-import { and, asc, desc, eq, inArray, isNotNull, lt, lte, min } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, lt, lte, min, sql } from "drizzle-orm";
 import type { AttemptOutcome, RunListQuery } from "../contract/run";
 import type { IdGenerator } from "../domain/ids";
 import { fail } from "../domain/problem";
@@ -26,11 +26,31 @@ export interface NewRun {
 }
 
 export class RunStore {
+  /** Prepared once: the hottest lookups skip drizzle's query building on every call. */
+  private readonly byId;
+  private readonly attemptById;
+
   constructor(
     private readonly db: Database,
     private readonly ids: IdGenerator,
     private readonly counters: Counters,
-  ) {}
+  ) {
+    this.byId = this.db
+      .select()
+      .from(runs)
+      .where(eq(runs.id, sql.placeholder("id")))
+      .prepare();
+    this.attemptById = this.db
+      .select()
+      .from(attempts)
+      .where(
+        and(
+          eq(attempts.runId, sql.placeholder("runId")),
+          eq(attempts.attempt, sql.placeholder("attempt")),
+        ),
+      )
+      .prepare();
+  }
 
   /**
    * Creates the run of one occurrence. The unique occurrence key makes a second creation of the
@@ -85,7 +105,7 @@ export class RunStore {
   }
 
   get(id: string): RunRow | undefined {
-    return this.db.select().from(runs).where(eq(runs.id, id)).get();
+    return this.byId.get({ id });
   }
 
   require(id: string): RunRow {
@@ -104,10 +124,13 @@ export class RunStore {
     // The `scheduler_runs` gauge moves with every status change, in the same transaction.
     this.counters.add("scheduler_runs", { status: run.status, priority: run.priority }, -1);
     this.counters.add("scheduler_runs", { status: to, priority: run.priority });
-    const next = { ...run, ...fields, status: to };
-    const { id, ...rest } = next;
-    this.db.update(runs).set(rest).where(eq(runs.id, id)).run();
-    return next;
+    // Only the changed columns: rewriting all of them would rewrite every index entry of the row.
+    this.db
+      .update(runs)
+      .set({ ...fields, status: to })
+      .where(eq(runs.id, run.id))
+      .run();
+    return { ...run, ...fields, status: to };
   }
 
   /** Changes fields that are not the status (a held run released, a lease renewed). */
@@ -244,11 +267,7 @@ export class RunStore {
   }
 
   getAttempt(runId: string, attempt: number): AttemptRow | undefined {
-    return this.db
-      .select()
-      .from(attempts)
-      .where(and(eq(attempts.runId, runId), eq(attempts.attempt, attempt)))
-      .get();
+    return this.attemptById.get({ runId, attempt });
   }
 
   startAttempt(runId: string, attempt: number, now: number, workerId: string | null): void {

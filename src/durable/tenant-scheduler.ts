@@ -26,13 +26,13 @@ import { DEFAULTS, LIMITS } from "../domain/limits";
 import { PRIORITIES } from "../domain/priority";
 import { fail, type Outcome, ProblemError, problem } from "../domain/problem";
 import { TokenBucket } from "../domain/rate-limit";
-import { IN_FLIGHT_STATUSES, RUN_STATUSES } from "../domain/run-status";
+import { IN_FLIGHT_STATUSES, RUN_STATUSES, type RunStatus } from "../domain/run-status";
 import { isCron, previewFireTimes } from "../domain/schedule";
 import { newSigningSecret, sha256Hex } from "../domain/secrets";
 import { assertJobQuota, assertTierAllows, type TieredJob } from "../domain/tier-rules";
 import type { TierName } from "../domain/tiers";
 import { TIERS } from "../domain/tiers";
-import { log, logError } from "../observability/log";
+import { configureLogging, log, logError } from "../observability/log";
 import type { AttemptResult, ClaimRequest, ClaimResponse } from "../queues/messages";
 import { Counters, labelKey } from "./counters";
 import { applyMigrations, type Database, hasSchema, openDatabase, RowMeter } from "./database";
@@ -46,7 +46,13 @@ import { type Credential, TenantStore } from "./tenant-store";
 import { attemptView, iso, runView, tenantView } from "./views";
 
 /** Work per alarm is bounded; when more is due the alarm re-arms at once. */
-const ALARM_BATCH = 500;
+const ALARM_BATCH = 100;
+/**
+ * At most this many of a tenant's runs wait in the shared queues at once (two consumer batches).
+ * The rest wait in the object and are sent as consumers claim, so a tenant's burst delays other
+ * tenants' messages by at most this many, whatever its in-flight cap.
+ */
+const MAX_QUEUED_PER_TENANT = 100;
 /** A stored alarm this far in the past is treated as lost and set again. */
 const STALE_ALARM_MS = 30_000;
 
@@ -69,6 +75,7 @@ export class TenantScheduler extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    configureLogging(env.LOG_LEVEL);
     this.db = openDatabase(ctx.storage, this.meter);
     this.tenants = new TenantStore(this.db);
     this.jobs = new JobStore(this.db, this.ids, this.counters);
@@ -498,7 +505,7 @@ export class TenantScheduler extends DurableObject<Env> {
       this.pruneIdempotencyKeys(now);
       return this.runs.pruneFinished(this.retentionCutoff(now), ALARM_BATCH);
     });
-    const capacity = Math.min(ALARM_BATCH, maxInFlight - this.inFlight());
+    const capacity = this.sendCapacity(maxInFlight);
     const ready = capacity > 0 ? this.runs.readyToDispatch(now, capacity) : [];
     const messages = this.transaction(() => lifecycle.markQueued(ready, now));
     const unsent = await sendRunMessages(runQueues(this.env), messages);
@@ -533,7 +540,7 @@ export class TenantScheduler extends DurableObject<Env> {
       oldestFinished === null ? null : oldestFinished + this.retentionMs(),
       oldestKey === null ? null : oldestKey + LIMITS.idempotencyTtlSeconds * 1000,
     ];
-    if (this.inFlight() < maxInFlight(tenant)) candidates.push(this.runs.nextDispatchAt());
+    if (this.sendCapacity(maxInFlight(tenant)) > 0) candidates.push(this.runs.nextDispatchAt());
     const times = candidates.filter((t): t is number => t !== null);
     return times.length ? Math.min(...times) : null;
   }
@@ -592,11 +599,22 @@ export class TenantScheduler extends DurableObject<Env> {
    */
   private inFlight(): number {
     let total = 0;
-    for (const status of IN_FLIGHT_STATUSES) {
-      for (const priority of PRIORITIES)
-        total += this.counters.value(this.db, "scheduler_runs", { status, priority });
-    }
+    for (const status of IN_FLIGHT_STATUSES) total += this.runsIn(status);
     return total;
+  }
+
+  private runsIn(status: RunStatus): number {
+    let total = 0;
+    for (const priority of PRIORITIES)
+      total += this.counters.value(this.db, "scheduler_runs", { status, priority });
+    return total;
+  }
+
+  /** How many runs one alarm round may send: the in-flight cap, the queued share, the batch bound. */
+  private sendCapacity(maxInFlight: number): number {
+    const queued = this.runsIn("queued");
+    const running = this.runsIn("running");
+    return Math.min(ALARM_BATCH, maxInFlight - queued - running, MAX_QUEUED_PER_TENANT - queued);
   }
 
   // ---- retention ----

@@ -8,7 +8,20 @@
  * field; `redact` below is a second line of defence for values that might carry one by accident.
  */
 
-export type LogLevel = "info" | "error";
+export type LogLevel = "debug" | "info" | "error";
+
+/**
+ * Whether `debug` lines are written. The per-run success path (run created, dispatched, attempt
+ * started, run succeeded) logs at debug: at thousands of runs a second those lines cost more CPU
+ * than the scheduling itself, and `attempt.finished` already records every attempt at info.
+ * Set the `LOG_LEVEL` var to `debug` to get them.
+ */
+let debugEnabled = false;
+
+/** Applies the `LOG_LEVEL` var (`debug` or `info`); called where a request or alarm begins. */
+export function configureLogging(level: string | undefined): void {
+  debugEnabled = level === "debug";
+}
 
 /** Fields a line may carry; ids are snake_case like the wire. */
 export interface LogFields {
@@ -35,6 +48,11 @@ export function formatLine(level: LogLevel, event: string, fields: LogFields, no
     if (value !== undefined) line[key] = redact(value);
   }
   return JSON.stringify(line);
+}
+
+/** Writes one debug line (console.log) when LOG_LEVEL is debug. */
+export function logDebug(event: string, fields: LogFields = {}): void {
+  if (debugEnabled) console.log(formatLine("debug", event, fields, new Date()));
 }
 
 /** Writes one info line (console.log). */
