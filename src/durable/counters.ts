@@ -22,6 +22,9 @@ export function labelKey(labels: Labels): string {
 
 export class Counters {
   private buffer = new Map<string, { name: string; labels: string; value: number }>();
+  private lookup:
+    | { get(values: { name: string; labels: string }): { value: number } | undefined }
+    | undefined;
 
   add(name: string, labels: Labels, by = 1): void {
     const key = labelKey(labels);
@@ -62,11 +65,18 @@ export class Counters {
   /** One counter's stored value plus what is still buffered. */
   value(db: Database, name: string, labels: Labels): number {
     const key = labelKey(labels);
-    const stored = db
+    // Prepared once per database: quotas and the in-flight cap read counters on every request.
+    this.lookup ??= db
       .select({ value: counters.value })
       .from(counters)
-      .where(and(eq(counters.name, name), eq(counters.labels, key)))
-      .get();
+      .where(
+        and(
+          eq(counters.name, sql.placeholder("name")),
+          eq(counters.labels, sql.placeholder("labels")),
+        ),
+      )
+      .prepare();
+    const stored = this.lookup.get({ name, labels: key });
     return (stored?.value ?? 0) + (this.buffer.get(`${name}{${key}}`)?.value ?? 0);
   }
 

@@ -149,10 +149,13 @@ export class RunStore {
       .all();
   }
 
-  /** Runs ready to send at `now`, highest priority first and oldest first within a priority. */
-  readyToDispatch(now: number, limit: number): RunRow[] {
+  /**
+   * Runs ready to send at `now`, oldest first, from the highest priority that has any, up to
+   * `maxRank`. Strict priority: lower priorities wait while a higher one is being sent.
+   */
+  readyToDispatch(now: number, limit: number, maxRank = 2): RunRow[] {
     const out: RunRow[] = [];
-    for (let rank = 0; rank < 3 && out.length < limit; rank++) {
+    for (let rank = 0; rank <= maxRank && out.length === 0; rank++) {
       out.push(
         ...this.db
           .select()
@@ -169,9 +172,9 @@ export class RunStore {
   }
 
   /** The earliest moment a held-back-free run becomes sendable, or null. */
-  nextDispatchAt(): number | null {
+  nextDispatchAt(maxRank = 2): number | null {
     let earliest: number | null = null;
-    for (let rank = 0; rank < 3; rank++) {
+    for (let rank = 0; rank <= maxRank; rank++) {
       const row = this.db
         .select({ at: min(runs.dispatchAt) })
         .from(runs)

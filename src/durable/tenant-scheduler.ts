@@ -23,7 +23,7 @@ import type {
 } from "../contract/tenant";
 import { IdGenerator } from "../domain/ids";
 import { DEFAULTS, LIMITS } from "../domain/limits";
-import { PRIORITIES } from "../domain/priority";
+import { PRIORITIES, PRIORITY_RANK } from "../domain/priority";
 import { fail, type Outcome, ProblemError, problem } from "../domain/problem";
 import { TokenBucket } from "../domain/rate-limit";
 import { IN_FLIGHT_STATUSES, RUN_STATUSES, type RunStatus } from "../domain/run-status";
@@ -506,7 +506,8 @@ export class TenantScheduler extends DurableObject<Env> {
       return this.runs.pruneFinished(this.retentionCutoff(now), ALARM_BATCH);
     });
     const capacity = this.sendCapacity(maxInFlight);
-    const ready = capacity > 0 ? this.runs.readyToDispatch(now, capacity) : [];
+    const ready =
+      capacity > 0 ? this.runs.readyToDispatch(now, capacity, this.lowestSendableRank()) : [];
     const messages = this.transaction(() => lifecycle.markQueued(ready, now));
     const unsent = await sendRunMessages(runQueues(this.env), messages);
     if (unsent.length) {
@@ -540,7 +541,9 @@ export class TenantScheduler extends DurableObject<Env> {
       oldestFinished === null ? null : oldestFinished + this.retentionMs(),
       oldestKey === null ? null : oldestKey + LIMITS.idempotencyTtlSeconds * 1000,
     ];
-    if (this.sendCapacity(maxInFlight(tenant)) > 0) candidates.push(this.runs.nextDispatchAt());
+    if (this.sendCapacity(maxInFlight(tenant)) > 0) {
+      candidates.push(this.runs.nextDispatchAt(this.lowestSendableRank()));
+    }
     const times = candidates.filter((t): t is number => t !== null);
     return times.length ? Math.min(...times) : null;
   }
@@ -608,6 +611,18 @@ export class TenantScheduler extends DurableObject<Env> {
     for (const priority of PRIORITIES)
       total += this.counters.value(this.db, "scheduler_runs", { status, priority });
     return total;
+  }
+
+  /**
+   * Strict priority under load: while runs of a priority wait in the queues, lower priorities are
+   * not sent, so saturated consumers spend their capacity on the higher priority first.
+   */
+  private lowestSendableRank(): number {
+    for (const priority of PRIORITIES) {
+      if (this.counters.value(this.db, "scheduler_runs", { status: "queued", priority }) > 0)
+        return PRIORITY_RANK[priority];
+    }
+    return PRIORITIES.length - 1;
   }
 
   /** How many runs one alarm round may send: the in-flight cap, the queued share, the batch bound. */

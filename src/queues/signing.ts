@@ -8,17 +8,23 @@ function bytesToBase64(bytes: ArrayBuffer): string {
   return btoa(String.fromCharCode(...new Uint8Array(bytes)));
 }
 
+/** Imported keys by secret: a batch signs many deliveries with the same tenant secret. */
+const keys = new Map<string, Promise<CryptoKey>>();
+const MAX_CACHED_KEYS = 1000;
+
+function keyFor(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size >= MAX_CACHED_KEYS) keys.clear();
+    const raw = base64ToBytes(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
+    key = crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    keys.set(secret, key);
+  }
+  return key;
+}
+
 async function hmac(secret: string, content: string): Promise<string> {
-  const keyBytes = base64ToBytes(
-    secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret,
-  );
-  const key = await crypto.subtle.importKey(
-    "raw",
-    keyBytes,
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
+  const key = await keyFor(secret);
   return bytesToBase64(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(content)));
 }
 
