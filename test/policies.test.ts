@@ -335,3 +335,23 @@ describe("leases, catch-up, pause, cancel and dead letters", () => {
     expect(second.next_cursor).toBeNull();
   });
 });
+
+describe("a job that cannot be evaluated", () => {
+  it("is retried a minute later without stalling the tenant's other jobs", async () => {
+    const tenant = await createTenant();
+    const broken = await createJob(tenant, { schedule: { cron: "0 * * * *" } });
+    // Stored data the scheduler cannot evaluate (as a bug or a bad migration might leave it), due now.
+    await sqlIn(
+      tenant.id,
+      "update jobs set schedule = ?, next_run_at = ? where id = ?",
+      JSON.stringify({ cron: "not a cron", timezone: "UTC" }),
+      Date.now() - 1000,
+      broken.id,
+    );
+    const healthy = await createJob(tenant);
+    await waitForRuns(tenant, healthy.id, has("succeeded"), "the healthy job's run");
+    const after = await callJson<any>(`/v1/jobs/${broken.id}`, { token: tenant.token }, 200);
+    expect(Date.parse(after.next_run_at)).toBeGreaterThan(Date.now() + 30_000);
+    expect(await runsOf(tenant, broken.id)).toEqual([]);
+  });
+});

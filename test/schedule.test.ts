@@ -325,3 +325,24 @@ describe("invalid expressions", () => {
     expect(problemOf(() => previousCronTime("99 * * * *", "UTC", 0)).status).toBe(400);
   });
 });
+
+describe("zones with a 30-minute DST shift", () => {
+  it("keeps firing daily across Australia/Lord_Howe's April 2026 change (cron-parser alone stops)", () => {
+    let after = Date.parse("2026-04-01T00:00:00Z");
+    const fires: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const next = nextCronTime("0 2 * * *", "Australia/Lord_Howe", after);
+      if (next === null) break;
+      fires.push(new Date(next).toISOString());
+      after = next;
+    }
+    expect(fires).toEqual([
+      "2026-04-01T15:00:00.000Z",
+      "2026-04-02T15:00:00.000Z",
+      "2026-04-03T15:00:00.000Z",
+      "2026-04-04T15:30:00.000Z",
+      "2026-04-05T15:30:00.000Z",
+      "2026-04-06T15:30:00.000Z",
+    ]);
+  });
+});

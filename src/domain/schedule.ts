@@ -63,9 +63,17 @@ export function assertCron(expression: string, timezone: string, pathPrefix = "s
 
 /** The first fire time of `expression` strictly after `after`, or null when it never fires again. */
 export function nextCronTime(expression: string, timezone: string, after: number): number | null {
-  const iterator = cronIterator(expression, timezone, after);
-  if (!iterator.hasNext()) return null;
-  return iterator.next().getTime();
+  // cron-parser can fail near unusual DST shifts (30-minute zones such as Australia/Lord_Howe);
+  // searching again from an hour later finds the next fire time past the transition.
+  for (let hours = 0; hours < 48; hours++) {
+    const iterator = cronIterator(expression, timezone, after + hours * 3_600_000);
+    try {
+      return iterator.next().getTime();
+    } catch {
+      // try from the next hour
+    }
+  }
+  return null;
 }
 
 /** Longer than any DST fall-back, so a repeat that prev() returned lies within it. */

@@ -43,6 +43,15 @@ export class Counters {
     this.add(`${name}_count`, labels);
   }
 
+  /** A copy of the buffer, to undo the deltas of work that is rolled back. */
+  snapshot(): Map<string, { name: string; labels: string; value: number }> {
+    return new Map([...this.buffer].map(([id, entry]) => [id, { ...entry }]));
+  }
+
+  restore(snapshot: Map<string, { name: string; labels: string; value: number }>): void {
+    this.buffer = snapshot;
+  }
+
   get pending(): boolean {
     return this.buffer.size > 0;
   }

@@ -53,6 +53,8 @@ const ALARM_BATCH = 100;
  * tenants' messages by at most this many, whatever its in-flight cap.
  */
 const MAX_QUEUED_PER_TENANT = 100;
+/** A job whose materialization failed is tried again this much later. */
+const MATERIALIZE_RETRY_MS = 60_000;
 /** A stored alarm this far in the past is treated as lost and set again. */
 const STALE_ALARM_MS = 30_000;
 
@@ -501,7 +503,7 @@ export class TenantScheduler extends DurableObject<Env> {
     const due = this.jobs.due(now, ALARM_BATCH);
     const pruned = this.transaction(() => {
       for (const run of expired) lifecycle.expireLease(run, now);
-      for (const job of due) lifecycle.materialize(job, now);
+      for (const job of due) this.materializeIsolated(lifecycle, job, now);
       this.pruneIdempotencyKeys(now);
       return this.runs.pruneFinished(this.retentionCutoff(now), ALARM_BATCH);
     });
@@ -523,6 +525,26 @@ export class TenantScheduler extends DurableObject<Env> {
       pruned === ALARM_BATCH ||
       (ready.length === ALARM_BATCH && capacity === ALARM_BATCH)
     );
+  }
+
+  /**
+   * Materializes one job inside a savepoint. A job whose schedule cannot be evaluated (bad stored
+   * data, a cron-parser failure) is logged and tried again a minute later; without this, its error
+   * would roll back the whole round and the alarm's retries would stall every job of the tenant.
+   */
+  private materializeIsolated(lifecycle: RunLifecycle, job: JobRow, now: number): void {
+    const counters = this.counters.snapshot();
+    try {
+      this.ctx.storage.transactionSync(() => lifecycle.materialize(job, now));
+    } catch (error) {
+      this.counters.restore(counters);
+      logError(
+        "job.materialize_failed",
+        { tenant_id: this.tenants.require().id, job_id: job.id },
+        error,
+      );
+      this.jobs.save({ ...job, nextRunAt: now + MATERIALIZE_RETRY_MS });
+    }
   }
 
   /** The earliest moment something is due, or null when nothing is. */
