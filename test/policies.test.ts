@@ -3,7 +3,6 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/worker";
 import {
-  ADMIN_TOKEN,
   callJson,
   createJob,
   createTenant,
@@ -12,7 +11,6 @@ import {
   type SinkDelivery,
   setTenant,
   sinkUrl,
-  type TestTenant,
   uniqueId,
   waitFor,
 } from "./support/api";

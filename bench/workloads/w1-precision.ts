@@ -40,7 +40,12 @@ export async function precision(ctx: Context) {
     },
     per_run: perRun(before, after, report.delivered),
     targets: [
-      { name: "p99 fire lag ms", value: report.lag.p99, target: "<= 1000", met: report.lag.p99 <= 1000 },
+      {
+        name: "p99 fire lag ms",
+        value: report.lag.p99,
+        target: "<= 1000",
+        met: report.lag.p99 <= 1000,
+      },
       { name: "lost", value: report.lost, target: "= 0", met: report.lost === 0 },
       {
         name: "duplicated",
