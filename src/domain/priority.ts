@@ -4,7 +4,3 @@ export const PRIORITIES = ["high", "medium", "low"] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
 export const PRIORITY_RANK: Record<Priority, number> = { high: 0, medium: 1, low: 2 };
-
-export function priorityOfRank(rank: number): Priority {
-  return PRIORITIES[rank] ?? "medium";
-}

@@ -54,8 +54,3 @@ export function canTransition(from: RunStatus, to: RunStatus): boolean {
 export function assertTransition(from: RunStatus, to: RunStatus): void {
   if (!canTransition(from, to)) throw new Error(`illegal run transition ${from} -> ${to}`);
 }
-
-/** Statuses from which a run may move to `to`. */
-export function sourcesOf(to: RunStatus): RunStatus[] {
-  return RUN_STATUSES.filter((from) => TRANSITIONS[from].includes(to));
-}

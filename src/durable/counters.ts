@@ -52,10 +52,6 @@ export class Counters {
     this.buffer = snapshot;
   }
 
-  get pending(): boolean {
-    return this.buffer.size > 0;
-  }
-
   flush(db: Database): void {
     if (!this.buffer.size) return;
     const rows = [...this.buffer.values()];

@@ -127,13 +127,6 @@ export class JobStore {
     return earliest;
   }
 
-  countActive(): number {
-    return (
-      this.db.select({ n: sql<number>`count(*)` }).from(jobs).where(sql`status = 'active'`).get()
-        ?.n ?? 0
-    );
-  }
-
   /** Applies a validated patch; a changed schedule recomputes the next run from `now`. */
   applyPatch(job: JobRow, patch: JobPatch, now: number): JobRow {
     const next: JobRow = { ...job, version: job.version + 1, updatedAt: now };
