@@ -2,16 +2,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/worker";
-import {
-  callJson,
-  createJob,
-  createTenant,
-  deliveriesAt,
-  sinkUrl,
-  uniqueId,
-  waitFor,
-} from "./support/api";
-import { runDetail, soon, waitForRuns } from "./support/runs";
+import { callJson, createJob, createTenant, deliveriesAt, sinkUrl, uniqueId } from "./support/api";
+import { runDetail, soon, waitForRun, waitForRuns } from "./support/runs";
 
 const finished = (status: string) => (runs: Record<string, any>[]) =>
   runs.some((r) => r.status === status);
@@ -121,10 +113,12 @@ describe("dispatch and execution", () => {
       200,
     );
     expect(replayed.status).toBe("pending");
-    const detail = await waitFor(async () => {
-      const d = await runDetail(tenant, run?.id);
-      return d.status === "succeeded" && d;
-    }, "the replayed run to succeed");
+    const detail = await waitForRun(
+      tenant,
+      run?.id,
+      (d) => d.status === "succeeded",
+      "the replayed run to succeed",
+    );
     expect(detail.attempts.map((a: any) => a.outcome)).toEqual(["failed", "failed", "succeeded"]);
     const deadAfter = await callJson<{ data: any[] }>(
       "/v1/dead-letters",

@@ -14,8 +14,20 @@ import {
   uniqueId,
   waitFor,
 } from "./support/api";
-import { has, runDetail, runsOf, waitForRuns } from "./support/runs";
+import { has, runDetail, runsOf, waitForRun, waitForRuns } from "./support/runs";
 import { fireAlarm, sqlIn } from "./support/tenant-object";
+
+/** A tenant with a job firing every second whose target answers after `delayMs`. */
+async function everySecondJob(overlap: string, delayMs: number) {
+  const tenant = await createTenant();
+  const url = sinkUrl(`/${uniqueId(overlap)}`, { delay_ms: delayMs });
+  const job = await createJob(tenant, {
+    schedule: { cron: "* * * * * *" },
+    target: { type: "http", url },
+    overlap,
+  });
+  return { tenant, job, url };
+}
 
 function maxConcurrency(deliveries: SinkDelivery[]): number {
   const events = deliveries.flatMap((d) => [
@@ -87,13 +99,7 @@ describe("priorities, caps and overlap", () => {
   });
 
   it("overlap skip: a 1 s cron with a 2.5 s target never overlaps and records skipped runs", async () => {
-    const tenant = await createTenant();
-    const url = sinkUrl(`/${uniqueId("skip")}`, { delay_ms: 2500 });
-    const job = await createJob(tenant, {
-      schedule: { cron: "* * * * * *" },
-      target: { type: "http", url },
-      overlap: "skip",
-    });
+    const { tenant, job, url } = await everySecondJob("skip", 2500);
     const runs = await waitForRuns(
       tenant,
       job.id,
@@ -108,13 +114,7 @@ describe("priorities, caps and overlap", () => {
   });
 
   it("overlap allow: runs of one job may execute at once", async () => {
-    const tenant = await createTenant();
-    const url = sinkUrl(`/${uniqueId("allow")}`, { delay_ms: 2500 });
-    const job = await createJob(tenant, {
-      schedule: { cron: "* * * * * *" },
-      target: { type: "http", url },
-      overlap: "allow",
-    });
+    const { tenant, job, url } = await everySecondJob("allow", 2500);
     const deliveries = await waitFor(
       async () => {
         const d = await deliveriesAt(url);
@@ -129,13 +129,7 @@ describe("priorities, caps and overlap", () => {
   });
 
   it("overlap buffer_one: keeps one occurrence waiting and skips the rest", async () => {
-    const tenant = await createTenant();
-    const url = sinkUrl(`/${uniqueId("buffer")}`, { delay_ms: 2000 });
-    const job = await createJob(tenant, {
-      schedule: { cron: "* * * * * *" },
-      target: { type: "http", url },
-      overlap: "buffer_one",
-    });
+    const { tenant, job, url } = await everySecondJob("buffer_one", 2000);
     const runs = await waitForRuns(
       tenant,
       job.id,
@@ -150,13 +144,7 @@ describe("priorities, caps and overlap", () => {
   });
 
   it("overlap cancel_other: a new occurrence cancels the one still waiting or running", async () => {
-    const tenant = await createTenant();
-    const url = sinkUrl(`/${uniqueId("cancel-other")}`, { delay_ms: 2500 });
-    const job = await createJob(tenant, {
-      schedule: { cron: "* * * * * *" },
-      target: { type: "http", url },
-      overlap: "cancel_other",
-    });
+    const { tenant, job } = await everySecondJob("cancel_other", 2500);
     const runs = await waitForRuns(
       tenant,
       job.id,
@@ -259,10 +247,12 @@ describe("leases, catch-up, pause, cancel and dead letters", () => {
       200,
     );
     expect(cancelled.status).toBe("cancelled");
-    const detail = await waitFor(async () => {
-      const d = await runDetail(tenant, run?.id);
-      return d.attempts[0]?.outcome !== "running" && d;
-    }, "the attempt to report");
+    const detail = await waitForRun(
+      tenant,
+      run?.id,
+      (d) => d.attempts[0]?.outcome !== "running",
+      "the attempt to report",
+    );
     expect(detail.status).toBe("cancelled");
     expect(detail.attempts).toHaveLength(1);
     expect(detail.attempts[0].status_code).toBe(500);

@@ -40,3 +40,16 @@ export function soon(seconds: number): string {
 
 /** A predicate for waitForRuns: some run of the job has `status`. */
 export const has = (status: string) => (runs: Run[]) => runs.some((r) => r.status === status);
+
+/** Waits until one run's detail (with attempts) satisfies `accept`. */
+export function waitForRun(
+  tenant: TestTenant,
+  runId: string,
+  accept: (run: Run) => boolean,
+  what: string,
+): Promise<Run> {
+  return waitFor(async () => {
+    const run = await runDetail(tenant, runId);
+    return accept(run) && run;
+  }, what);
+}
