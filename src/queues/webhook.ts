@@ -26,16 +26,16 @@ async function readPrefix(response: Response, limit: number): Promise<string> {
   return new TextDecoder().decode(all.subarray(0, limit));
 }
 
-/** Calls the attempt's target and describes what happened; never throws. */
-export async function deliverWebhook(
+/** The signed request for one attempt; throws when the stored target cannot form a request. */
+async function buildRequest(
   attempt: ClaimedAttempt,
   secrets: string[],
-): Promise<AttemptResult> {
+  startedAt: number,
+): Promise<{ headers: Headers; body: string }> {
   const { target } = attempt;
   const body =
     target.method === "GET" || target.body === undefined ? "" : JSON.stringify(target.body);
   const id = `${attempt.run_id}_${attempt.attempt}`;
-  const startedAt = Date.now();
   const timestamp = Math.floor(startedAt / 1000);
   const headers = new Headers(target.headers);
   if (body) headers.set("content-type", "application/json");
@@ -46,14 +46,40 @@ export async function deliverWebhook(
   headers.set("x-scheduler-run-id", attempt.run_id);
   headers.set("x-scheduler-attempt", String(attempt.attempt));
   headers.set("x-scheduler-scheduled-for", new Date(attempt.scheduled_for).toISOString());
+  return { headers, body };
+}
 
+/**
+ * Calls the attempt's target and describes what happened; never throws. Anything that goes wrong,
+ * including a stored target that cannot form a request, fails this attempt only: a throw here
+ * would fail the consumer's whole batch, other tenants' attempts included.
+ */
+export async function deliverWebhook(
+  attempt: ClaimedAttempt,
+  secrets: string[],
+): Promise<AttemptResult> {
+  const startedAt = Date.now();
   const base = { run_id: attempt.run_id, attempt: attempt.attempt, started_at: startedAt };
+  const failed = (outcome: "timeout" | "network_error", error: string): AttemptResult => ({
+    ...base,
+    outcome,
+    status_code: null,
+    duration_ms: Date.now() - startedAt,
+    response_body: null,
+    error,
+  });
+  let request: { headers: Headers; body: string };
+  try {
+    request = await buildRequest(attempt, secrets, startedAt);
+  } catch (error) {
+    return failed("network_error", `invalid request: ${messageOf(error)}`);
+  }
   const signal = AbortSignal.timeout(attempt.timeout_seconds * 1000);
   try {
-    const response = await fetch(target.url, {
-      method: target.method,
-      headers,
-      body: body || undefined,
+    const response = await fetch(attempt.target.url, {
+      method: attempt.target.method,
+      headers: request.headers,
+      body: request.body || undefined,
       redirect: "manual",
       signal,
     });
@@ -68,16 +94,12 @@ export async function deliverWebhook(
       error: ok ? null : `HTTP ${response.status}`,
     };
   } catch (error) {
-    const timedOut = signal.aborted;
-    return {
-      ...base,
-      outcome: timedOut ? "timeout" : "network_error",
-      status_code: null,
-      duration_ms: Date.now() - startedAt,
-      response_body: null,
-      error: timedOut
-        ? `no response within ${attempt.timeout_seconds}s`
-        : String((error as Error).message ?? error),
-    };
+    return signal.aborted
+      ? failed("timeout", `no response within ${attempt.timeout_seconds}s`)
+      : failed("network_error", messageOf(error));
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

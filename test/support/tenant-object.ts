@@ -1,6 +1,9 @@
 /** Direct access to a tenant's object for tests that simulate time passing or a dead consumer. */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { JobStore } from "../../src/durable/job-store";
+import type { RunLifecycle } from "../../src/durable/lifecycle";
+import type { RunStore } from "../../src/durable/run-store";
 
 export function schedulerStub(tenantId: string) {
   return env.TENANT_SCHEDULER.get(env.TENANT_SCHEDULER.idFromName(tenantId));
@@ -20,4 +23,32 @@ export function sqlIn(
 /** Fires the tenant's alarm now, as if its time had come. */
 export function fireAlarm(tenantId: string): Promise<boolean> {
   return runDurableObjectAlarm(schedulerStub(tenantId));
+}
+
+/** What tests reach inside the object for: its stores, lifecycle and row meter (private in src). */
+export interface SchedulerInternals {
+  meter: { rowsRead: number; rowsWritten: number; flush(): void };
+  runs: RunStore;
+  jobs: JobStore;
+  lifecycle: RunLifecycle;
+  transaction<T>(fn: () => T): T;
+}
+
+/** Runs `fn` inside the tenant's object with its internals, as the object's own code would. */
+export function insideScheduler<T>(
+  tenantId: string,
+  fn: (internals: SchedulerInternals, state: DurableObjectState) => T | Promise<T>,
+): Promise<T> {
+  return runInDurableObject(schedulerStub(tenantId), (instance, state) =>
+    fn(instance as unknown as SchedulerInternals, state),
+  );
+}
+
+/** SQLite rows read by `fn` inside the object (what the overlap check or a list costs). */
+export function rowsReadBy(internals: SchedulerInternals, fn: () => unknown): number {
+  internals.meter.flush();
+  const before = internals.meter.rowsRead;
+  fn();
+  internals.meter.flush();
+  return internals.meter.rowsRead - before;
 }
