@@ -6,16 +6,11 @@ import { and, asc, desc, eq, inArray, isNotNull, lt, lte, min, sql } from "drizz
 import type { AttemptOutcome, RunListQuery } from "../contract/run";
 import type { IdGenerator } from "../domain/ids";
 import { fail } from "../domain/problem";
-import {
-  ACTIVE_RUN_STATUSES,
-  assertTransition,
-  isTerminal,
-  type RunStatus,
-} from "../domain/run-status";
+import { assertTransition, isTerminal, type RunStatus } from "../domain/run-status";
 import { chunks } from "./chunks";
 import type { Counters } from "./counters";
 import type { Database } from "./database";
-import { type AttemptRow, attempts, type JobRow, type RunRow, runs } from "./schema";
+import { ACTIVE_RUNS, type AttemptRow, attempts, type JobRow, type RunRow, runs } from "./schema";
 
 export interface NewRun {
   scheduledFor: number;
@@ -56,7 +51,7 @@ export class RunStore {
    * Creates the run of one occurrence. The unique occurrence key makes a second creation of the
    * same (job, scheduled time) a no-op that returns undefined.
    */
-  create(job: JobRow, init: NewRun, now: number): RunRow | undefined {
+  create(job: JobRow, init: NewRun, now: number, reason?: string): RunRow | undefined {
     const id = this.ids.next("run", now);
     const key =
       init.trigger === "manual"
@@ -81,11 +76,12 @@ export class RunStore {
       startedAt: null,
       finishedAt: terminal ? now : null,
       lastError:
-        init.status === "missed"
+        reason ??
+        (init.status === "missed"
           ? "older than the catch-up window"
           : init.status === "skipped"
             ? "overlap policy skip"
-            : null,
+            : null),
       createdAt: now,
     };
     const inserted = this.db
@@ -139,12 +135,15 @@ export class RunStore {
     return { ...run, ...fields };
   }
 
-  /** Runs of a job that still occupy it (pending, queued, running, retrying), oldest first. */
+  /**
+   * Runs of a job that still occupy it (pending, queued, running, retrying), oldest first. Reads
+   * only the `runs_active_by_job` entries, never the job's history.
+   */
   activeOfJob(jobId: string): RunRow[] {
     return this.db
       .select()
       .from(runs)
-      .where(and(eq(runs.jobId, jobId), inArray(runs.status, [...ACTIVE_RUN_STATUSES])))
+      .where(and(eq(runs.jobId, jobId), ACTIVE_RUNS))
       .orderBy(asc(runs.id))
       .all();
   }
@@ -234,11 +233,16 @@ export class RunStore {
     return old.length;
   }
 
-  /** Newest first; the cursor is the last id of the previous page. */
+  /**
+   * Newest first; the cursor is the last id of the previous page. Every filter has an index path:
+   * worker (`runs_by_worker`), job and an active status (`runs_active_by_job`), job and a finished
+   * status (`runs_finished_by_job`), job (`runs_by_job`), status (`runs_by_status`).
+   */
   list(query: RunListQuery & { job_id?: string | undefined }): {
     rows: RunRow[];
     nextCursor: string | null;
   } {
+    const jobAndStatus = query.job_id !== undefined && query.status !== undefined;
     const rows = this.db
       .select()
       .from(runs)
@@ -247,6 +251,11 @@ export class RunStore {
           query.status ? eq(runs.status, query.status) : undefined,
           query.job_id ? eq(runs.jobId, query.job_id) : undefined,
           query.worker_id ? eq(runs.workerId, query.worker_id) : undefined,
+          query.worker_id ? isNotNull(runs.workerId) : undefined,
+          jobAndStatus && query.status && isTerminal(query.status)
+            ? isNotNull(runs.finishedAt)
+            : undefined,
+          jobAndStatus && query.status && !isTerminal(query.status) ? ACTIVE_RUNS : undefined,
           query.cursor ? lt(runs.id, query.cursor) : undefined,
         ),
       )

@@ -16,8 +16,16 @@ import { ATTEMPT_OUTCOMES } from "../contract/run";
 import type { ScheduleInput } from "../contract/schedule";
 import { TOKEN_SCOPES } from "../contract/tenant";
 import { PRIORITIES } from "../domain/priority";
-import { RUN_STATUSES } from "../domain/run-status";
+import { ACTIVE_RUN_STATUSES, RUN_STATUSES } from "../domain/run-status";
 import { TIER_NAMES } from "../domain/tiers";
+
+/**
+ * A run that still occupies its job. Queries must repeat this exact text: SQLite uses a partial
+ * index only when the query's WHERE contains the index's condition.
+ */
+export const ACTIVE_RUNS = sql.raw(
+  `status in (${ACTIVE_RUN_STATUSES.map((s) => `'${s}'`).join(", ")})`,
+);
 
 export const tenant = sqliteTable("tenant", {
   id: text("id").primaryKey(),
@@ -121,9 +129,15 @@ export const runs = sqliteTable(
     index("runs_dispatch").on(t.priorityRank, t.dispatchAt).where(sql`dispatch_at is not null`),
     index("runs_lease").on(t.leaseExpiresAt).where(sql`lease_expires_at is not null`),
     index("runs_by_job").on(t.jobId, t.id),
-    // "does this job have a run in progress" for overlap policies.
-    index("runs_active_by_job").on(t.jobId, t.status),
+    // "the job's runs in progress" (overlap policies, cancel, pause): only active runs have an
+    // entry, so the lookup never reads the job's history, and finished runs cost no index writes.
+    index("runs_active_by_job").on(t.jobId, t.id).where(ACTIVE_RUNS),
+    // "the job's finished runs with status X": written once, when the run finishes.
+    index("runs_finished_by_job")
+      .on(t.jobId, t.status, t.id)
+      .where(sql`finished_at is not null`),
     index("runs_by_status").on(t.status, t.id),
+    index("runs_by_worker").on(t.workerId, t.id).where(sql`worker_id is not null`),
     index("runs_finished").on(t.finishedAt).where(sql`finished_at is not null`),
   ],
 );
