@@ -14,26 +14,23 @@ import {
   uniqueId,
 } from "./support/api";
 import { runDetail } from "./support/runs";
-import { insideScheduler, sqlIn } from "./support/tenant-object";
+import { queueWithoutSending, sqlIn } from "./support/tenant-object";
 
-/**
- * Creates `count` jobs whose runs the tenant's object marks queued but does not send (max_in_flight
- * 1 and a manual dispatch keep the alarm from sending them), and returns their queue messages.
- */
+/** Creates `count` jobs due in an hour and returns queue messages for a manual run of each. */
 async function queuedRuns(tenant: TestTenant, url: string, count: number): Promise<RunMessage[]> {
   const later = new Date(Date.now() + 3_600_000).toISOString();
   const jobs = Array.from({ length: count }, (_, i) =>
     jobBody({ name: `j${i}`, schedule: { at: later }, target: { type: "http", url } }),
   );
-  await callJson("/v1/jobs/batch", { token: tenant.token, body: { jobs } }, 201);
-  return insideScheduler(tenant.id, (s) => {
-    const now = Date.now();
-    return s.transaction(() => {
-      const jobRows = s.jobs.list({ limit: count } as never).rows;
-      const runs = jobRows.map((job) => s.lifecycle.trigger(job, now));
-      return s.lifecycle.markQueued(runs, now);
-    });
-  });
+  const created = await callJson<{ data: { id: string }[] }>(
+    "/v1/jobs/batch",
+    { token: tenant.token, body: { jobs } },
+    201,
+  );
+  return queueWithoutSending(
+    tenant.id,
+    created.data.map((j) => j.id),
+  );
 }
 
 describe("one tenant's bad data cannot fail another tenant's deliveries", () => {

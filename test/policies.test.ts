@@ -157,7 +157,7 @@ describe("priorities, caps and overlap", () => {
   });
 });
 
-describe("leases, catch-up, pause, cancel and dead letters", () => {
+describe("leases, catch-up, pause and cancel", () => {
   it("retries an attempt whose consumer never reports once its lease expires", async () => {
     const tenant = await createTenant();
     const job = await createJob(tenant, {
@@ -256,35 +256,6 @@ describe("leases, catch-up, pause, cancel and dead letters", () => {
     expect(detail.status).toBe("cancelled");
     expect(detail.attempts).toHaveLength(1);
     expect(detail.attempts[0].status_code).toBe(500);
-  });
-
-  it("marks a run dead when its message reaches the dead-letter queue", async () => {
-    const tenant = await createTenant();
-    const job = await createJob(tenant, {
-      target: { type: "http", url: sinkUrl(`/${uniqueId("poison")}`, { delay_ms: 1500 }) },
-    });
-    const [run] = await waitForRuns(tenant, job.id, has("running"), "the run to start");
-    const body = {
-      tenant_id: tenant.id,
-      run_id: run?.id,
-      job_id: job.id,
-      attempt: 1,
-      key: run?.key,
-      scheduled_for: 0,
-      priority: "medium",
-      dispatched_at: 0,
-    };
-    const batch = createMessageBatch("runs-dlq", [
-      { id: "dlq-1", timestamp: new Date(), attempts: 6, body },
-    ]);
-    const ctx = createExecutionContext();
-    await worker.queue(batch as MessageBatch<never>, env, ctx);
-    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["dlq-1"]);
-    const detail = await runDetail(tenant, run?.id);
-    expect(detail.status).toBe("dead");
-    expect(detail.last_error).toMatch(/dead-lettered/);
-    const dead = await callJson<{ data: any[] }>("/v1/dead-letters", { token: tenant.token }, 200);
-    expect(dead.data.map((r) => r.id)).toContain(run?.id);
   });
 
   it("filters runs by status and job and pages through them", async () => {

@@ -28,8 +28,9 @@ export const TERMINAL_RUN_STATUSES = [
 const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
   // dispatched; cancelled; superseded by cancel_other
   pending: ["queued", "cancelled"],
-  // claimed by a consumer; held back by pause or suspension; cancelled; dead-lettered message
-  queued: ["running", "pending", "cancelled", "dead"],
+  // claimed by a consumer; held back by pause or suspension; cancelled; message dead-lettered
+  // (a failed attempt: retried or dead by the job's retry policy)
+  queued: ["running", "pending", "cancelled", "retrying", "dead"],
   // attempt outcomes; lease expiry goes to retrying or dead; cancelled while executing
   running: ["succeeded", "retrying", "dead", "cancelled"],
   // backoff over; held back by pause; cancelled

@@ -8,6 +8,11 @@ import { log, logError } from "../observability/log";
 import type { AttemptResult, ClaimedAttempt, ClaimResponse, RunMessage } from "./messages";
 import { deliverWebhook } from "./webhook";
 
+/** Delay before redelivering a message whose claim failed: 2, 4, 8, 16, 30, 30 … s (about a minute over 5 retries). */
+export function claimRetryDelaySeconds(deliveries: number): number {
+  return Math.min(30, 2 ** Math.max(1, deliveries));
+}
+
 function groupByTenant(
   messages: readonly Message<RunMessage>[],
 ): Map<string, Message<RunMessage>[]> {
@@ -42,8 +47,9 @@ async function consumeTenant(
       workerId,
     )) as ClaimResponse;
   } catch (error) {
-    // The object was unreachable: let the queue redeliver; after max_retries it dead-letters.
-    for (const m of messages) m.retry({ delaySeconds: 1 });
+    // The object was unreachable: redeliver with growing delays, so a short outage (a restart, a
+    // deploy) costs no attempt; only after max_retries does the message dead-letter.
+    for (const m of messages) m.retry({ delaySeconds: claimRetryDelaySeconds(m.attempts) });
     logError("consumer.claim_failed", { tenant_id: tenantId, count: messages.length }, error);
     return;
   }
@@ -63,8 +69,13 @@ async function consumeTenant(
   const results: AttemptResult[] = await Promise.all(
     claim.claimed.map((c) => deliverWebhook(c, claim.signing_secrets)),
   );
+  // Everything below only records: the attempts ran, so their messages are done whatever happens.
   // Recorded before the report, so a run seen finished through the API already has its point.
-  recordAttempts(analytics, tenantId, claim.claimed, results);
+  try {
+    recordAttempts(analytics, tenantId, claim.claimed, results);
+  } catch (error) {
+    logError("consumer.analytics_failed", { tenant_id: tenantId }, error);
+  }
   try {
     await scheduler.reportResults(results);
   } catch (error) {
@@ -107,8 +118,15 @@ export async function consumeRunBatch(
   const workerId = `consumer-${crypto.randomUUID().slice(0, 8)}`;
   const groups = groupByTenant(batch.messages);
   await Promise.all(
-    [...groups].map(([tenantId, messages]) =>
-      consumeTenant(env, tenantId, messages, workerId, analytics),
-    ),
+    [...groups].map(async ([tenantId, messages]) => {
+      try {
+        await consumeTenant(env, tenantId, messages, workerId, analytics);
+      } catch (error) {
+        // A bug in one tenant's handling must not fail the batch (the queue would redeliver every
+        // tenant's messages); its messages come again later and stale ones fail their claim.
+        for (const m of messages) m.retry({ delaySeconds: 5 });
+        logError("consumer.tenant_failed", { tenant_id: tenantId, count: messages.length }, error);
+      }
+    }),
   );
 }

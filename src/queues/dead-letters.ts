@@ -1,4 +1,7 @@
-/** runs-dlq consumer: messages no consumer could process; their runs become dead. */
+/**
+ * runs-dlq consumer: messages no consumer could claim through all redeliveries. Each costs its run
+ * one failed attempt (retried or dead by the job's policy); runs that moved on are left alone.
+ */
 import { logError } from "../observability/log";
 import type { RunMessage } from "./messages";
 
@@ -16,11 +19,11 @@ export async function consumeDeadLetters(batch: MessageBatch<RunMessage>, env: E
     [...byTenant].map(async ([tenantId, messages]) => {
       try {
         const scheduler = env.TENANT_SCHEDULER.get(env.TENANT_SCHEDULER.idFromName(tenantId));
-        await scheduler.markDead(
+        await scheduler.markUndeliverable(
           messages.map((m) => ({
             run_id: m.body.run_id,
             attempt: m.body.attempt,
-            reason: "dead-lettered: the queue message exhausted its deliveries",
+            reason: "undeliverable: the queue message was dead-lettered before any consumer claimed it",
           })),
         );
         for (const m of messages) m.ack();

@@ -4,6 +4,7 @@ import { env } from "cloudflare:workers";
 import type { JobStore } from "../../src/durable/job-store";
 import type { RunLifecycle } from "../../src/durable/lifecycle";
 import type { RunStore } from "../../src/durable/run-store";
+import type { RunMessage } from "../../src/queues/messages";
 
 export function schedulerStub(tenantId: string) {
   return env.TENANT_SCHEDULER.get(env.TENANT_SCHEDULER.idFromName(tenantId));
@@ -51,4 +52,18 @@ export function rowsReadBy(internals: SchedulerInternals, fn: () => unknown): nu
   fn();
   internals.meter.flush();
   return internals.meter.rowsRead - before;
+}
+
+/**
+ * Starts a manual run of each job and marks it queued, returning the queue messages without
+ * sending them: the test delivers them itself (to a consumer, or to the dead-letter consumer).
+ */
+export function queueWithoutSending(tenantId: string, jobIds: string[]): Promise<RunMessage[]> {
+  return insideScheduler(tenantId, (s) => {
+    const now = Date.now();
+    return s.transaction(() => {
+      const runs = jobIds.map((id) => s.lifecycle.trigger(s.jobs.require(id), now));
+      return s.lifecycle.markQueued(runs, now);
+    });
+  });
 }
