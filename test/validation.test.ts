@@ -1,16 +1,21 @@
 /** Input validation: every 4xx is an RFC 9457 problem naming the failing field, and stores nothing. */
 import { describe, expect, it } from "vitest";
+import { defaultJobName } from "../src/contract/job";
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../src/contract/json";
 import { LIMITS } from "../src/domain/limits";
 import { ProblemError } from "../src/domain/problem";
 import { assertTargetAllowed, isPrivateHost } from "../src/domain/targets";
 import {
+  ADMIN_TOKEN,
   type CallOptions,
   call,
+  callJson,
   createTenant,
   expectProblem,
   jobBody,
   listAllJobs,
   type TestTenant,
+  uniqueId,
 } from "./support/api";
 
 /** POSTs `body` as a new job and expects a problem at `path`; then checks nothing was stored. */
@@ -423,12 +428,296 @@ describe("isPrivateHost", () => {
     expect(isPrivateHost("::ffff:192.168.0.1")).toBe(true);
     expect(isPrivateHost("::ffff:c0a8:1")).toBe(true);
     expect(isPrivateHost("::ffff:808:808")).toBe(false);
-    expect(isPrivateHost("2001:db8::1")).toBe(false);
+    // Documentation prefix: never a real host.
+    expect(isPrivateHost("2001:db8::1")).toBe(true);
   });
 
   it("treats names other than localhost and .internal as public (no DNS in Workers)", () => {
     expect(isPrivateHost("LOCALHOST")).toBe(true);
     expect(isPrivateHost("example.com")).toBe(false);
     expect(isPrivateHost("localhost.example.com")).toBe(false);
+  });
+});
+
+describe("target header values", () => {
+  const withHeader = (value: string, fields: Record<string, unknown> = {}) =>
+    jobBody({
+      target: { type: "http", url: "https://example.com/hook", headers: { "X-Foo": value } },
+      ...fields,
+    });
+
+  it("rejects CR, LF and NUL at target.headers.<name>", async () => {
+    const tenant = await createTenant();
+    for (const value of ["a\r\nInjected: 1", "a\nb", "a\rb", "a\0b"]) {
+      const problem = await rejectsJob(tenant, withHeader(value), 400, ["target.headers.X-Foo"]);
+      expect(problem.detail).toMatch(/CR, LF or NUL/);
+    }
+  });
+
+  it("rejects values Headers would refuse or alter: other controls, non-ASCII, outer whitespace", async () => {
+    const tenant = await createTenant();
+    for (const value of ["a\x01b", "a\x7fb", "caf\u00e9", "snow \u2603", " padded", "padded\t"]) {
+      await rejectsJob(tenant, withHeader(value), 400, ["target.headers.X-Foo"]);
+    }
+  });
+
+  it("names the header and job index inside a batch", async () => {
+    const tenant = await createTenant();
+    const response = await call("/v1/jobs/batch", {
+      token: tenant.token,
+      body: { jobs: [jobBody(), withHeader("a\nb")] },
+    });
+    await expectProblem(response, 400, ["jobs[1].target.headers.X-Foo"]);
+    expect(await listAllJobs(tenant)).toEqual([]);
+  });
+
+  it("rejects a bad header value in a PATCH and leaves the job unchanged", async () => {
+    const tenant = await createTenant();
+    const job = await callJson<{ id: string }>(
+      "/v1/jobs",
+      { token: tenant.token, body: jobBody({ schedule: { delay_seconds: 3600 } }) },
+      201,
+    );
+    const before = await callJson(`/v1/jobs/${job.id}`, { token: tenant.token }, 200);
+    const response = await call(`/v1/jobs/${job.id}`, {
+      token: tenant.token,
+      method: "PATCH",
+      body: { target: { type: "http", url: "https://example.com/", headers: { "X-Foo": "\n" } } },
+    });
+    await expectProblem(response, 400, ["target.headers.X-Foo"]);
+    expect(await callJson(`/v1/jobs/${job.id}`, { token: tenant.token }, 200)).toEqual(before);
+  });
+
+  it("accepts only values that new Headers() keeps unchanged", async () => {
+    const tenant = await createTenant();
+    for (const value of ["", "Bearer abc.def", "a\tb", '!~ quoted "x" ;q=0.5']) {
+      expect(new Headers({ "x-foo": value }).get("x-foo")).toBe(value);
+      const job = await callJson<{ target: { headers: Record<string, string> } }>(
+        "/v1/jobs",
+        { token: tenant.token, body: withHeader(value, { schedule: { delay_seconds: 3600 } }) },
+        201,
+      );
+      expect(job.target.headers["X-Foo"]).toBe(value);
+    }
+  });
+});
+
+describe("deeply nested JSON", () => {
+  const nested = (depth: number): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < depth; i++) value = [value];
+    return value;
+  };
+  const target = (body: unknown) => ({
+    target: { type: "http", url: "https://example.com/hook", body },
+  });
+
+  it("answers a target.body nested 10,000 deep with 400 at target.body, not 500", async () => {
+    const tenant = await createTenant();
+    const problem = await rejectsJob(tenant, jobBody(target(nested(10_000))), 400, ["target.body"]);
+    expect(problem.detail).toContain(String(MAX_JSON_DEPTH));
+  });
+
+  it(`accepts a target.body ${MAX_JSON_DEPTH} deep and rejects one level more`, async () => {
+    const tenant = await createTenant();
+    await rejectsJob(tenant, jobBody(target(nested(MAX_JSON_DEPTH + 1))), 400, ["target.body"]);
+    const deepObject = JSON.parse(
+      `${'{"a":'.repeat(MAX_JSON_DEPTH)}1${"}".repeat(MAX_JSON_DEPTH)}`,
+    );
+    for (const body of [nested(MAX_JSON_DEPTH), deepObject]) {
+      const response = await call("/v1/jobs", {
+        token: tenant.token,
+        body: jobBody({ ...target(body), schedule: { delay_seconds: 3600 } }),
+      });
+      expect(response.status).toBe(201);
+    }
+  });
+
+  it("answers a raw body of 10,000 nested arrays with 400, not 500", async () => {
+    const tenant = await createTenant();
+    const depth = 10_000;
+    for (const rawBody of [
+      `${"[".repeat(depth)}${"]".repeat(depth)}`,
+      `{"name":"deep","target":{"type":"http","url":"https://example.com/","body":${"[".repeat(depth)}${"]".repeat(depth)}}}`,
+    ]) {
+      const response = await call("/v1/jobs", {
+        token: tenant.token,
+        method: "POST",
+        rawBody,
+        headers: { "content-type": "application/json" },
+      });
+      await expectProblem(response, 400);
+    }
+    expect(await listAllJobs(tenant)).toEqual([]);
+  });
+
+  it("answers a deep body in a batch (1,000,000 levels) and in a PATCH with 400", async () => {
+    const tenant = await createTenant();
+    const depth = 1_000_000;
+    const response = await call("/v1/jobs/batch", {
+      token: tenant.token,
+      method: "POST",
+      rawBody: `{"jobs":[{"name":"deep","target":{"type":"http","url":"https://example.com/","body":${"[".repeat(depth)}${"]".repeat(depth)}}}]}`,
+      headers: { "content-type": "application/json" },
+    });
+    await expectProblem(response, 400, ["jobs[0].target.body"]);
+    expect(await listAllJobs(tenant)).toEqual([]);
+
+    const job = await callJson<{ id: string }>(
+      "/v1/jobs",
+      { token: tenant.token, body: jobBody({ schedule: { delay_seconds: 3600 } }) },
+      201,
+    );
+    const patch = await call(`/v1/jobs/${job.id}`, {
+      token: tenant.token,
+      method: "PATCH",
+      body: target(nested(10_000)),
+    });
+    await expectProblem(patch, 400, ["target.body"]);
+  });
+
+  it("checks depth without recursion, so the check itself cannot overflow", () => {
+    expect(jsonDepthExceeds(nested(2_000_000), MAX_JSON_DEPTH)).toBe(true);
+    expect(jsonDepthExceeds({ a: [{ b: 1 }], c: "x" }, 3)).toBe(false);
+    expect(jsonDepthExceeds({ a: [{ b: [] }] }, 3)).toBe(true);
+    expect(jsonDepthExceeds("scalar", 0)).toBe(false);
+  });
+});
+
+describe("display text (names, labels)", () => {
+  const BAD_NAMES = [
+    ["NUL", "\0"],
+    ["only NULs", "\0\0\0"],
+    ["C0 controls", "\x01\x02"],
+    ["DEL", "\x7f"],
+    ["C1 (NEL)", "\x85"],
+    ["C1 (CSI)", "\u009b31m"],
+    ["NUL inside", "ok\u0000name"],
+    ["LF inside", "line\nbreak"],
+    ["line separator", "a\u2028b"],
+    ["lone high surrogate", "\ud800"],
+    ["lone low surrogate", "name \udc00"],
+    ["only a zero-width space", "\u200b"],
+  ] as const;
+
+  it.each(BAD_NAMES)("rejects a job name with %s at name", async (_, name) => {
+    const tenant = await createTenant();
+    await rejectsJob(tenant, jobBody({ name }), 400, ["name"]);
+  });
+
+  it("rejects a bad name in a batch, a PATCH, and in metadata keys and values", async () => {
+    const tenant = await createTenant();
+    const response = await call("/v1/jobs/batch", {
+      token: tenant.token,
+      body: { jobs: [jobBody(), jobBody({ name: "\0" })] },
+    });
+    await expectProblem(response, 400, ["jobs[1].name"]);
+    const bell = await rejectsJob(tenant, jobBody({ metadata: { "a\u0007b": "v" } }), 400, [
+      "metadata.a\u0007b",
+    ]);
+    expect(bell.errors?.[0]?.message).toMatch(/^key must not contain control characters/);
+    await rejectsJob(tenant, jobBody({ metadata: { k: "v\ud800" } }), 400, ["metadata.k"]);
+    await rejectsJob(tenant, jobBody({ metadata: { k: "v\x1b[2J" } }), 400, ["metadata.k"]);
+    const job = await callJson<{ id: string }>(
+      "/v1/jobs",
+      { token: tenant.token, body: jobBody({ schedule: { delay_seconds: 3600 } }) },
+      201,
+    );
+    const patch = await call(`/v1/jobs/${job.id}`, {
+      token: tenant.token,
+      method: "PATCH",
+      body: { name: "\x00" },
+    });
+    await expectProblem(patch, 400, ["name"]);
+  });
+
+  it("accepts names in any script, emoji, and line breaks in metadata values", async () => {
+    const tenant = await createTenant();
+    for (const name of ["Rapport über Größe", "日次レポート", "deploy 🚀👩‍💻", "  trimmed  "]) {
+      const job = await callJson<{ name: string }>(
+        "/v1/jobs",
+        {
+          token: tenant.token,
+          body: jobBody({ name, schedule: { delay_seconds: 3600 }, metadata: { note: "a\nb" } }),
+        },
+        201,
+      );
+      expect(job.name).toBe(name.trim());
+    }
+  });
+
+  it.each(BAD_NAMES)("rejects a tenant name with %s and stores no tenant", async (_, name) => {
+    const id = uniqueId();
+    const admin = (body: unknown) => ({ token: ADMIN_TOKEN, body });
+    await expectProblem(await call("/v1/admin/tenants", admin({ id, name })), 400, ["name"]);
+    await expectProblem(await call(`/v1/admin/tenants/${id}`, { token: ADMIN_TOKEN }), 404);
+  });
+
+  it("rejects a control character in a tenant rename", async () => {
+    const tenant = await createTenant();
+    const response = await call(`/v1/admin/tenants/${tenant.id}`, {
+      token: ADMIN_TOKEN,
+      method: "PATCH",
+      body: { name: "evil\r\nname" },
+    });
+    await expectProblem(response, 400, ["name"]);
+    const read = await callJson<{ name: string }>(
+      `/v1/admin/tenants/${tenant.id}`,
+      { token: ADMIN_TOKEN },
+      200,
+    );
+    expect(read.name).toBe("Test tenant");
+  });
+});
+
+describe("default job name", () => {
+  const target = { type: "http", url: "https://example.com/hooks/report?token=secret#x" };
+
+  it("creates a one-off job without a name, named after its target", async () => {
+    const tenant = await createTenant();
+    const job = await callJson<{ name: string }>(
+      "/v1/jobs",
+      { token: tenant.token, body: { schedule: { delay_seconds: 5 }, target } },
+      201,
+    );
+    expect(job.name).toBe("POST example.com/hooks/report");
+  });
+
+  it("names jobs of a batch the same way", async () => {
+    const tenant = await createTenant();
+    const { data } = await callJson<{ data: { name: string }[] }>(
+      "/v1/jobs/batch",
+      {
+        token: tenant.token,
+        body: {
+          jobs: [
+            { schedule: { delay_seconds: 3600 }, target: { ...target, method: "PUT" } },
+            { name: "given", schedule: { delay_seconds: 3600 }, target },
+          ],
+        },
+      },
+      201,
+    );
+    expect(data.map((j) => j.name)).toEqual(["PUT example.com/hooks/report", "given"]);
+  });
+
+  it("is deterministic, leaves out query and fragment, keeps the port and fits the limit", () => {
+    const input = (url: string, method = "POST") => ({ target: { url, method } });
+    expect(defaultJobName(input("https://example.com"))).toBe("POST example.com/");
+    expect(defaultJobName(input("https://a.example:8443/x?q=1", "GET"))).toBe(
+      "GET a.example:8443/x",
+    );
+    const long = defaultJobName(input(`https://example.com/${"p".repeat(500)}`));
+    expect(long).toHaveLength(LIMITS.maxNameLength);
+    expect(long.endsWith("…")).toBe(true);
+    expect(defaultJobName(input(`https://example.com/${"p".repeat(500)}`))).toBe(long);
+  });
+
+  it("is documented as optional in the OpenAPI document", async () => {
+    const doc = await callJson<Record<string, any>>("/openapi.json", {}, 200);
+    const schema = doc.components.schemas.JobInput;
+    expect(schema.properties.name).toBeTruthy();
+    expect(schema.required).toContain("target");
+    expect(schema.required).not.toContain("name");
   });
 });

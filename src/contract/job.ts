@@ -3,10 +3,9 @@ import { z } from "@hono/zod-openapi";
 import { DEFAULTS, LIMITS } from "../domain/limits";
 import { PRIORITIES } from "../domain/priority";
 import { Cursor, PageLimit, Timestamp } from "./common";
+import { boundedJson, jsonByteLength } from "./json";
 import { ScheduleSchema } from "./schedule";
-
-const byteLength = (value: unknown): number =>
-  new TextEncoder().encode(JSON.stringify(value)).length;
+import { displayText, freeText, headerValue, textProblems } from "./text";
 
 export const HttpTargetSchema = z
   .strictObject({
@@ -25,7 +24,7 @@ export const HttpTargetSchema = z
           .min(1)
           .max(LIMITS.maxHeaderNameLength)
           .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid header name"),
-        z.string().max(LIMITS.maxHeaderValueLength),
+        headerValue(LIMITS.maxHeaderValueLength),
       )
       .default({})
       .refine(
@@ -39,13 +38,8 @@ export const HttpTargetSchema = z
           ),
         "webhook-*, x-scheduler-*, host and content-length are set by the scheduler",
       ),
-    body: z
-      .unknown()
+    body: boundedJson(LIMITS.maxTargetBodyBytes)
       .optional()
-      .refine(
-        (body) => body === undefined || byteLength(body) <= LIMITS.maxTargetBodyBytes,
-        `at most ${LIMITS.maxTargetBodyBytes} bytes once serialised`,
-      )
       .openapi({ description: "JSON body sent with each delivery" }),
   })
   .openapi("HttpTarget");
@@ -84,18 +78,36 @@ export const OVERLAP_POLICIES = ["skip", "allow", "buffer_one", "cancel_other"] 
 export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 
 const MetadataSchema = z
-  .record(z.string().max(64), z.string().max(1024))
+  .record(z.string().max(64), freeText(1024))
+  .superRefine((m, ctx) => {
+    // Checked here rather than in the key schema so the problem says what is wrong with the key.
+    for (const key of Object.keys(m)) {
+      for (const message of textProblems(key))
+        ctx.addIssue({ code: "custom", message: `key ${message}`, path: [key] });
+    }
+  })
   .refine(
     (m) => Object.keys(m).length <= LIMITS.maxMetadataKeys,
     `at most ${LIMITS.maxMetadataKeys} keys`,
   )
   .refine(
-    (m) => byteLength(m) <= LIMITS.maxMetadataBytes,
+    (m) => jsonByteLength(m) <= LIMITS.maxMetadataBytes,
     `at most ${LIMITS.maxMetadataBytes} bytes`,
   );
 
+/**
+ * The name of a job created without one: method, host and path of its target, as in
+ * `POST example.com/hooks/report`. The query and fragment are left out (they often carry tokens).
+ */
+export function defaultJobName(input: { target: { method: string; url: string } }): string {
+  const url = new URL(input.target.url);
+  const name = `${input.target.method} ${url.host}${url.pathname}`;
+  const max = LIMITS.maxNameLength;
+  return name.length <= max ? name : `${name.slice(0, max - 1)}…`;
+}
+
 const jobFields = {
-  name: z.string().trim().min(1).max(LIMITS.maxNameLength),
+  name: displayText(LIMITS.maxNameLength),
   schedule: ScheduleSchema.optional(),
   target: HttpTargetSchema,
   priority: z.enum(PRIORITIES).default(DEFAULTS.priority),
@@ -124,7 +136,16 @@ const jobFields = {
   metadata: MetadataSchema.default({}),
 };
 
-export const JobInputSchema = z.strictObject(jobFields).openapi("JobInput");
+export const JobInputSchema = z
+  .strictObject({
+    ...jobFields,
+    name: jobFields.name.optional().openapi({
+      description:
+        "default: the target's method, host and path, e.g. `POST example.com/hooks/report`",
+    }),
+  })
+  .transform((job) => ({ ...job, name: job.name ?? defaultJobName(job) }))
+  .openapi("JobInput");
 export type JobInput = z.infer<typeof JobInputSchema>;
 
 /** A PATCH: any subset of the fields; `schedule: null` means "run now". */

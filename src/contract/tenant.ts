@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { TIER_NAMES } from "../domain/tiers";
 import { Timestamp } from "./common";
+import { displayText } from "./text";
 
 export const TenantIdSchema = z
   .string()
@@ -14,7 +15,7 @@ export const TenantIdSchema = z
 export const TenantInputSchema = z
   .strictObject({
     id: TenantIdSchema.optional(),
-    name: z.string().trim().min(1).max(200),
+    name: displayText(200),
     tier: z.enum(TIER_NAMES).default("standard"),
   })
   .openapi("TenantInput");
@@ -22,7 +23,7 @@ export type TenantInput = z.infer<typeof TenantInputSchema>;
 
 export const TenantPatchSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).optional(),
+    name: displayText(200).optional(),
     tier: z.enum(TIER_NAMES).optional(),
     suspended: z.boolean().optional(),
     max_in_flight: z.number().int().min(1).max(10_000).nullable().optional().openapi({

@@ -4,50 +4,22 @@
  * Only literal hosts are checked: Workers cannot resolve DNS, and Cloudflare's fetch does not reach
  * private networks from the edge anyway.
  */
+import { parseIpv4, parseIpv6 } from "./ip-address";
+import { isPublicIpv4, isPublicIpv6 } from "./ip-ranges";
 import { fail } from "./problem";
 
-const PRIVATE_IPV4 = [
-  [0x00000000, 8],
-  [0x0a000000, 8],
-  [0x64400000, 10],
-  [0x7f000000, 8],
-  [0xa9fe0000, 16],
-  [0xac100000, 12],
-  [0xc0a80000, 16],
-] as const;
-
-function ipv4ToInt(host: string): number | null {
-  const parts = host.split(".");
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return null;
-  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
-}
-
-function isPrivateIpv4(v4: number): boolean {
-  return PRIVATE_IPV4.some(([base, bits]) => v4 >>> (32 - bits) === base >>> (32 - bits));
-}
-
-/** The address inside an IPv4-mapped IPv6 host: `::ffff:127.0.0.1`, which URL writes `::ffff:7f00:1`. */
-function mappedIpv4(host: string): number | null {
-  const match = /^::ffff:(?:([0-9a-f]{1,4}):([0-9a-f]{1,4})|([\d.]+))$/.exec(host);
-  if (!match) return null;
-  if (match[3] !== undefined) return ipv4ToInt(match[3]);
-  return Number.parseInt(match[1] as string, 16) * 65536 + Number.parseInt(match[2] as string, 16);
-}
-
 export function isPrivateHost(hostname: string): boolean {
-  // `localhost.` is `localhost` to DNS, so a trailing dot is dropped before comparing.
-  const host = hostname
-    .toLowerCase()
-    .replace(/^\[|\]$/g, "")
-    .replace(/\.$/, "");
-  if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".internal"))
-    return true;
-  const v4 = ipv4ToInt(host) ?? mappedIpv4(host);
-  if (v4 !== null) return isPrivateIpv4(v4);
-  if (host.includes(":")) {
-    return host === "::1" || host === "::" || /^f[cd]/.test(host) || /^fe[89ab]/.test(host);
+  // `localhost.` is `localhost` to DNS, so a trailing dot is dropped before comparing names.
+  const host = hostname.toLowerCase();
+  if (host.startsWith("[") || host.includes(":")) {
+    const words = parseIpv6(host);
+    // Not an address at all: fetch could not call it either, so refuse rather than guess.
+    return words === null || !isPublicIpv6(words);
   }
-  return false;
+  const v4 = parseIpv4(host);
+  if (v4 !== null) return !isPublicIpv4(v4);
+  const name = host.replace(/\.$/, "");
+  return name === "localhost" || name.endsWith(".localhost") || name.endsWith(".internal");
 }
 
 /** Throws a 400 problem at `path` unless `url` may be a webhook target. */
