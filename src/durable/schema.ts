@@ -133,9 +133,7 @@ export const runs = sqliteTable(
     // entry, so the lookup never reads the job's history, and finished runs cost no index writes.
     index("runs_active_by_job").on(t.jobId, t.id).where(ACTIVE_RUNS),
     // "the job's finished runs with status X": written once, when the run finishes.
-    index("runs_finished_by_job")
-      .on(t.jobId, t.status, t.id)
-      .where(sql`finished_at is not null`),
+    index("runs_finished_by_job").on(t.jobId, t.status, t.id).where(sql`finished_at is not null`),
     index("runs_by_status").on(t.status, t.id),
     index("runs_by_worker").on(t.workerId, t.id).where(sql`worker_id is not null`),
     index("runs_finished").on(t.finishedAt).where(sql`finished_at is not null`),

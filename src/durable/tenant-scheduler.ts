@@ -36,6 +36,7 @@ import { configureLogging, log, logError } from "../observability/log";
 import type { AttemptResult, ClaimRequest, ClaimResponse } from "../queues/messages";
 import { Counters, labelKey } from "./counters";
 import { applyMigrations, type Database, hasSchema, openDatabase, RowMeter } from "./database";
+import { reconcileGauges } from "./gauge-check";
 import { JobStore } from "./job-store";
 import { RunLifecycle } from "./lifecycle";
 import { renderMetrics } from "./metrics";
@@ -88,8 +89,22 @@ export class TenantScheduler extends DurableObject<Env> {
       if (hasSchema(ctx.storage)) {
         await applyMigrations(this.db);
         this.initialized = true;
+        this.checkGauges();
       }
     });
+  }
+
+  /** Repairs gauges that drifted from the rows they count (see gauge-check.ts). */
+  private checkGauges(): void {
+    const corrections = this.ctx.storage.transactionSync(() =>
+      reconcileGauges(this.ctx.storage.sql),
+    );
+    if (corrections.length) {
+      logError("gauges.repaired", {
+        tenant_id: this.tenants.get()?.id,
+        corrections: corrections.map((c) => `${c.name}{${c.labels}} ${c.stored} -> ${c.actual}`),
+      });
+    }
   }
 
   private get lifecycle(): RunLifecycle {
@@ -261,7 +276,8 @@ export class TenantScheduler extends DurableObject<Env> {
       this.assertTier(patch, now);
       return this.transaction(() => {
         const changed = this.jobs.applyPatch(job, patch, now);
-        if (job.status === "completed" && changed.status === "active") this.assertQuota(1);
+        // The patch already moved the jobs gauge: the reactivated job is counted once, not twice.
+        if (job.status === "completed" && changed.status === "active") this.assertQuota(1, 1);
         return this.jobs.view(changed);
       });
     });
@@ -282,10 +298,7 @@ export class TenantScheduler extends DurableObject<Env> {
           updatedAt: now,
         };
         this.jobs.save(cancelled, job);
-        const lifecycle = this.lifecycle;
-        for (const run of this.runs.activeOfJob(id)) {
-          if (run.status !== "running") lifecycle.cancel(run, now, "job cancelled", false);
-        }
+        this.lifecycle.cancelWaiting(cancelled, now, "job cancelled");
         return this.jobs.view(cancelled);
       });
     });
@@ -463,8 +476,14 @@ export class TenantScheduler extends DurableObject<Env> {
     });
   }
 
-  /** Runs whose messages exhausted the queue's retries: dead, unless they already moved on. */
-  async markDead(messages: { run_id: string; attempt: number; reason: string }[]): Promise<void> {
+  /**
+   * Messages the queue dead-lettered. Only a run still queued for that very attempt is affected
+   * (one failed attempt, see `RunLifecycle.undeliverable`); a run that moved on, in particular one
+   * whose attempt is running after a re-send, is left alone.
+   */
+  async markUndeliverable(
+    messages: { run_id: string; attempt: number; reason: string }[],
+  ): Promise<void> {
     await this.internalCall(() => {
       if (!this.tenants.get()) return;
       const now = Date.now();
@@ -472,11 +491,8 @@ export class TenantScheduler extends DurableObject<Env> {
       this.transaction(() => {
         for (const m of messages) {
           const run = this.runs.get(m.run_id);
-          if (!run) continue;
-          const current =
-            (run.status === "queued" && run.attempt + 1 === m.attempt) ||
-            (run.status === "running" && run.attempt === m.attempt);
-          if (current) lifecycle.kill(run, now, m.reason);
+          if (run?.status === "queued" && run.attempt + 1 === m.attempt)
+            lifecycle.undeliverable(run, now, m.reason);
         }
       });
     });
@@ -677,11 +693,15 @@ export class TenantScheduler extends DurableObject<Env> {
     assertTierAllows(tenant.tier, TIERS[tenant.tier], job, now, path);
   }
 
-  /** Live jobs (active or paused) against the tier's quota, from the transactional jobs gauge. */
-  private assertQuota(adding: number): void {
+  /**
+   * Live jobs (active or paused) against the tier's quota, from the transactional jobs gauge;
+   * `counted` of the `adding` jobs are already in the gauge (a reactivation inside the transaction).
+   */
+  private assertQuota(adding: number, counted = 0): void {
     const live =
       this.counters.value(this.db, "scheduler_jobs", { status: "active" }) +
-      this.counters.value(this.db, "scheduler_jobs", { status: "paused" });
+      this.counters.value(this.db, "scheduler_jobs", { status: "paused" }) -
+      counted;
     const tenant = this.tenants.require();
     assertJobQuota(tenant.tier, TIERS[tenant.tier], live, adding);
   }
@@ -701,24 +721,36 @@ export class TenantScheduler extends DurableObject<Env> {
 
   // ---- plumbing ----
 
-  /** Runs `fn` atomically; gauge deltas it buffered are persisted in the same transaction. */
+  /**
+   * Runs `fn` atomically; gauge deltas it buffered are persisted in the same transaction, and
+   * dropped with it when it rolls back (a kept delta would drift the gauges that quotas read).
+   */
   private transaction<T>(fn: () => T): T {
-    return this.ctx.storage.transactionSync(() => {
-      const value = fn();
-      this.counters.flush(this.db);
-      return value;
-    });
+    const before = this.counters.snapshot();
+    try {
+      return this.ctx.storage.transactionSync(() => {
+        const value = fn();
+        this.counters.flush(this.db);
+        return value;
+      });
+    } catch (error) {
+      this.counters.restore(before);
+      throw error;
+    }
   }
 
+  /** A refused request (any problem) wrote nothing, so it flushes nothing either. */
   private async outcome<T>(fn: () => T | Promise<T>, mutates: boolean): Promise<Outcome<T>> {
+    let succeeded = false;
     try {
       const value = await fn();
+      succeeded = true;
       return { ok: true, value };
     } catch (error) {
       if (error instanceof ProblemError) return { ok: false, problem: error.problem };
       throw error;
     } finally {
-      await this.settle("rpc", mutates);
+      await this.settle("rpc", mutates && succeeded);
     }
   }
 
@@ -736,8 +768,9 @@ export class TenantScheduler extends DurableObject<Env> {
   ): Promise<Outcome<T>> {
     return this.outcome(async () => {
       if (!this.initialized) throw fail.unauthorized("The token is unknown or revoked.");
-      await this.tenants.authenticate(credential, scope);
-      this.assertRate(Date.now());
+      const now = Date.now();
+      await this.tenants.authenticate(credential, scope, now);
+      this.assertRate(now);
       return fn();
     }, scope === "write");
   }

@@ -23,7 +23,8 @@ export async function consumeDeadLetters(batch: MessageBatch<RunMessage>, env: E
           messages.map((m) => ({
             run_id: m.body.run_id,
             attempt: m.body.attempt,
-            reason: "undeliverable: the queue message was dead-lettered before any consumer claimed it",
+            reason:
+              "undeliverable: the queue message was dead-lettered before any consumer claimed it",
           })),
         );
         for (const m of messages) m.ack();
