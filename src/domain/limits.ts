@@ -26,6 +26,12 @@ export const LIMITS = {
   maxCatchupWindowSeconds: 7 * 24 * 3600,
   maxPreviewCount: 100,
   maxPageSize: 200,
+  /**
+   * Runs of one job in progress at once (pending, queued, running, retrying). Further occurrences
+   * are recorded `skipped`, triggers and replays get 409: a slow target under `overlap: "allow"`
+   * cannot pile up runs without end, and cancel, pause and resume touch a bounded number of runs.
+   */
+  maxActiveRunsPerJob: 100,
   idempotencyKeyMaxLength: 255,
   /** How long an Idempotency-Key is remembered. */
   idempotencyTtlSeconds: 24 * 3600,

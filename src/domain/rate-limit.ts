@@ -13,6 +13,13 @@ export class TokenBucket {
 
   /** Takes one token; returns 0 when allowed, else the seconds until one is available. */
   take(now: number, perMinute: number): number {
+    const wait = this.wait(now, perMinute);
+    if (wait === 0) this.tokens -= 1;
+    return wait;
+  }
+
+  /** Like `take`, without taking: 0 when a token is available, else the seconds until one is. */
+  wait(now: number, perMinute: number): number {
     if (perMinute !== this.perMinute) {
       // A tier change applies at once; the bucket keeps its fill, capped to the new size.
       this.perMinute = perMinute;
@@ -21,10 +28,7 @@ export class TokenBucket {
     const rate = this.perMinute / 60_000;
     this.tokens = Math.min(this.perMinute, this.tokens + (now - this.updatedAt) * rate);
     this.updatedAt = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
+    if (this.tokens >= 1) return 0;
     return Math.max(1, Math.ceil((1 - this.tokens) / rate / 1000));
   }
 }

@@ -5,7 +5,8 @@
  */
 
 import { isRetryable, retryDelayMs } from "../domain/backoff";
-import { DEFAULTS } from "../domain/limits";
+import { DEFAULTS, LIMITS } from "../domain/limits";
+import { fail } from "../domain/problem";
 import { isCron, nextCronTime, previousCronTime } from "../domain/schedule";
 import { type LogFields, log, logDebug } from "../observability/log";
 import type { AttemptResult, ClaimedAttempt, ClaimRequest, RunMessage } from "../queues/messages";
@@ -18,6 +19,12 @@ import type { JobRow, RunRow } from "./schema";
 export const QUEUED_LEASE_MS = 120_000;
 /** Added to a job's timeout for a running attempt's lease. */
 export const RUNNING_LEASE_MARGIN_MS = 30_000;
+/**
+ * Lateness an occurrence may have before its catch-up window starts counting. An alarm fires a few
+ * milliseconds after its time, and bounded rounds of a large burst a few seconds after; none of
+ * that is a miss, so `catchup_window_seconds: 0` means "only when on time", not "never".
+ */
+export const CATCHUP_GRACE_MS = 5_000;
 /** At most this many `missed` runs are recorded per job in one catch-up. */
 export const MAX_MISSED_RECORDED = 100;
 
@@ -51,13 +58,13 @@ export class RunLifecycle {
   }
 
   /**
-   * Turns a due job into runs and advances it. Occurrences older than the catch-up window are
-   * recorded as `missed`; of those inside it only the latest runs (they are coalesced).
+   * Turns a due job into runs and advances it. Occurrences later than the catch-up window (plus
+   * the grace) are recorded as `missed`; of those inside it only the latest runs (coalesced).
    */
   materialize(job: JobRow, now: number): void {
     const first = job.nextRunAt;
     if (first === null || first > now) return;
-    const windowStart = now - job.catchupWindowSeconds * 1000;
+    const windowStart = now - job.catchupWindowSeconds * 1000 - CATCHUP_GRACE_MS;
     let lastRunId = job.lastRunId;
     const occur = (at: number, kind: "run" | "missed") => {
       lastRunId = this.occur({ ...job, lastRunId }, at, kind, now)?.id ?? lastRunId;
@@ -112,6 +119,16 @@ export class RunLifecycle {
         ),
       );
     const active = this.runs.activeOfJob(job.id);
+    if (active.length >= LIMITS.maxActiveRunsPerJob) {
+      return this.logCreated(
+        this.runs.create(
+          job,
+          { scheduledFor, trigger: "schedule", status: "skipped", dispatchAt: null },
+          now,
+          `the job has ${active.length} runs in progress (at most ${LIMITS.maxActiveRunsPerJob})`,
+        ),
+      );
+    }
     let dispatchAt: number | null = scheduledFor;
     if (active.length > 0) {
       switch (job.overlap) {
@@ -169,8 +186,19 @@ export class RunLifecycle {
     return run;
   }
 
+  /** 409 when the job already has as many runs in progress as one job may have. */
+  assertRoomForRun(job: JobRow): void {
+    const active = this.runs.activeOfJob(job.id).length;
+    if (active >= LIMITS.maxActiveRunsPerJob) {
+      throw fail.conflict(
+        `Job ${job.id} has ${active} runs in progress, the most one job may have; wait for some to finish or cancel them.`,
+      );
+    }
+  }
+
   /** A manual run of `job`, sent now whatever the overlap policy (an explicit request). */
   trigger(job: JobRow, now: number): RunRow {
+    this.assertRoomForRun(job);
     const run = this.runs.create(
       job,
       { scheduledFor: now, trigger: "manual", status: "pending", dispatchAt: now },
@@ -391,47 +419,66 @@ export class RunLifecycle {
     });
   }
 
-  /** A run whose queue message was dead-lettered (no consumer could process it) is dead. */
-  kill(run: RunRow, now: number, reason: string): void {
-    if (run.status === "running") {
-      this.runs.finishAttempt(run.id, run.attempt, {
-        outcome: "failed",
-        statusCode: null,
-        finishedAt: now,
-        durationMs: null,
-        responseBody: null,
-        error: reason,
-      });
-      this.log("attempt.finished", run, { outcome: "failed", status_code: null, error: reason });
-      this.counters.add("scheduler_attempts_total", { outcome: "failed", priority: run.priority });
-    }
-    this.log("run.dead", run, { reason });
-    this.finish(
-      this.runs.transition(run, "dead", {
-        dispatchAt: null,
-        finishedAt: now,
-        leaseExpiresAt: null,
-        lastError: reason,
-      }),
-      now,
-    );
+  /**
+   * The queue gave up on a queued run's message (no consumer could claim it, e.g. its object was
+   * unreachable through every redelivery). That counts as one failed attempt, recorded as such, so
+   * the job's retry policy decides: another attempt after backoff, or dead once attempts run out.
+   */
+  undeliverable(run: RunRow, now: number, reason: string): void {
+    const attempt = run.attempt + 1;
+    this.runs.startAttempt(run.id, attempt, now, null);
+    this.runs.finishAttempt(run.id, attempt, {
+      outcome: "failed",
+      statusCode: null,
+      finishedAt: now,
+      durationMs: null,
+      responseBody: null,
+      error: reason,
+    });
+    this.log("attempt.finished", run, { attempt, outcome: "failed", error: reason });
+    this.counters.add("scheduler_attempts_total", { outcome: "failed", priority: run.priority });
+    const started = this.runs.patch(run, { attempt, startedAt: run.startedAt ?? now });
+    this.failAttempt(started, now, reason, null);
   }
 
   /** Cancels a run that has not finished. A running attempt goes on, but its result changes nothing. */
   cancel(run: RunRow, now: number, reason = "cancelled", releaseNext = true): RunRow {
-    const cancelled = this.runs.transition(run, "cancelled", {
-      dispatchAt: null,
-      leaseExpiresAt: null,
-      finishedAt: now,
-      lastError: reason,
-    });
+    const cancelled = this.markCancelled(run, now, reason);
     this.log("run.cancelled", run, { reason, from_status: run.status });
     if (releaseNext) this.finish(cancelled, now);
     return cancelled;
   }
 
+  /**
+   * Cancels the job's runs that wait (a running attempt finishes and is recorded). One log line for
+   * all of them; there are at most `maxActiveRunsPerJob`.
+   */
+  cancelWaiting(job: JobRow, now: number, reason: string): void {
+    const waiting = this.runs.activeOfJob(job.id).filter((r) => r.status !== "running");
+    for (const run of waiting) this.markCancelled(run, now, reason);
+    if (waiting.length) {
+      log("runs.cancelled", {
+        tenant_id: this.tenantId,
+        job_id: job.id,
+        reason,
+        count: waiting.length,
+        run_ids: waiting.map((r) => r.id),
+      });
+    }
+  }
+
+  private markCancelled(run: RunRow, now: number, reason: string): RunRow {
+    return this.runs.transition(run, "cancelled", {
+      dispatchAt: null,
+      leaseExpiresAt: null,
+      finishedAt: now,
+      lastError: reason,
+    });
+  }
+
   /** Replays a dead run: back to pending with a fresh budget of the job's attempts. */
   replay(run: RunRow, job: JobRow, now: number): RunRow {
+    this.assertRoomForRun(job);
     this.log("run.replayed", run, { max_attempts: run.attempt + job.maxAttempts });
     return this.runs.transition(run, "pending", {
       maxAttempts: run.attempt + job.maxAttempts,

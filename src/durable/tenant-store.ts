@@ -1,7 +1,8 @@
 /** The tenant's own settings and its token hashes, with the authentication check. */
 import { eq } from "drizzle-orm";
 import type { IssuedToken, TenantPatch, TokenScope } from "../contract/tenant";
-import { fail } from "../domain/problem";
+import { fail, ProblemError, problem } from "../domain/problem";
+import { TokenBucket } from "../domain/rate-limit";
 import { hashMatches, newSigningSecret, newToken, sha256Hex } from "../domain/secrets";
 import type { Database } from "./database";
 import { type TenantRow, tenant, tokens } from "./schema";
@@ -14,9 +15,15 @@ export interface Credential {
 
 type TokenRow = typeof tokens.$inferSelect;
 
+/** Failed authentications a tenant's object answers with 401 per minute; beyond, 429. */
+export const AUTH_FAILURES_PER_MINUTE = 60;
+/** Tokens kept in memory; only tokens that exist are cached, so guessed ids cannot grow it. */
+const TOKEN_CACHE_SIZE = 1000;
+
 export class TenantStore {
   private row: TenantRow | undefined;
-  private readonly tokenCache = new Map<string, TokenRow | null>();
+  private readonly tokenCache = new Map<string, TokenRow>();
+  private failures: TokenBucket | undefined;
 
   constructor(private readonly db: Database) {}
 
@@ -97,7 +104,7 @@ export class TenantStore {
       revokedAt: null,
     };
     this.db.insert(tokens).values(row).run();
-    this.tokenCache.set(tokenId, row);
+    this.cacheToken(row);
     return { id: tokenId, scope, token, created_at: iso(now) };
   }
 
@@ -106,34 +113,59 @@ export class TenantStore {
     if (!row) throw fail.notFound(`Token ${tokenId}`);
     if (row.revokedAt !== null) return;
     this.db.update(tokens).set({ revokedAt: now }).where(eq(tokens.id, tokenId)).run();
-    this.tokenCache.set(tokenId, { ...row, revokedAt: now });
+    this.cacheToken({ ...row, revokedAt: now });
+  }
+
+  private cacheToken(row: TokenRow): void {
+    this.tokenCache.delete(row.id);
+    if (this.tokenCache.size >= TOKEN_CACHE_SIZE) {
+      const oldest = this.tokenCache.keys().next().value;
+      if (oldest !== undefined) this.tokenCache.delete(oldest);
+    }
+    this.tokenCache.set(row.id, row);
   }
 
   private lookup(tokenId: string): TokenRow | null {
-    if (!this.tokenCache.has(tokenId)) {
-      this.tokenCache.set(
-        tokenId,
-        this.db.select().from(tokens).where(eq(tokens.id, tokenId)).get() ?? null,
-      );
-    }
-    return this.tokenCache.get(tokenId) ?? null;
+    const cached = this.tokenCache.get(tokenId);
+    if (cached) return cached;
+    const row = this.db.select().from(tokens).where(eq(tokens.id, tokenId)).get();
+    if (row) this.cacheToken(row);
+    return row ?? null;
   }
 
   /**
    * Checks a credential: 401 for unknown, revoked or wrong secrets (one answer for all, so the
    * answer reveals nothing), 403 for a read token on a write route or a suspended tenant.
+   * Failures are rate limited per tenant: past `AUTH_FAILURES_PER_MINUTE` they get 429, and a
+   * token id not in memory is then refused without a lookup, so a flood of guesses costs neither
+   * reads nor hashing. Tokens already in memory are still checked, so the tenant's own clients
+   * keep working during such a flood.
    */
-  async authenticate(credential: Credential, scope: TokenScope): Promise<TenantRow> {
+  async authenticate(credential: Credential, scope: TokenScope, now: number): Promise<TenantRow> {
     const tenantRow = this.get();
+    this.failures ??= new TokenBucket(AUTH_FAILURES_PER_MINUTE, now);
+    const flooded = this.failures.wait(now, AUTH_FAILURES_PER_MINUTE);
+    if (flooded > 0 && !this.tokenCache.has(credential.token_id)) throw tooManyFailures(flooded);
     const token = tenantRow ? this.lookup(credential.token_id) : null;
     const valid =
       token !== null &&
       token.revokedAt === null &&
       (await hashMatches(token.hash, credential.secret));
-    if (!tenantRow || !token || !valid) throw fail.unauthorized("The token is unknown or revoked.");
+    if (!tenantRow || !token || !valid) {
+      const wait = this.failures.take(now, AUTH_FAILURES_PER_MINUTE);
+      if (wait > 0) throw tooManyFailures(wait);
+      throw fail.unauthorized("The token is unknown or revoked.");
+    }
     if (scope === "write" && token.scope === "read")
       throw fail.forbidden("This token is read-only.");
     if (tenantRow.suspended) throw fail.forbidden(`Tenant ${tenantRow.id} is suspended.`);
     return tenantRow;
   }
+}
+
+function tooManyFailures(wait: number): ProblemError {
+  return new ProblemError({
+    ...problem(429, `Too many failed authentications for this tenant; retry in ${wait} s.`),
+    retry_after: wait,
+  });
 }

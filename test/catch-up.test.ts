@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { CATCHUP_GRACE_MS } from "../src/durable/lifecycle";
+import { callJson, createJob, createTenant, deliveriesAt } from "./support/api";
+import { has, runsOf, soon, waitForRuns } from "./support/runs";
+import { fireAlarm, sqlIn } from "./support/tenant-object";
+
+describe("catch-up window", () => {
+  it("0 s still runs an on-time one-time job: only lateness beyond the grace is a miss", async () => {
+    const tenant = await createTenant();
+    const job = await createJob(tenant, { schedule: { at: soon(1) }, catchup_window_seconds: 0 });
+    const [run] = await waitForRuns(tenant, job.id, has("succeeded"), "the on-time run");
+    expect(run?.status).toBe("succeeded");
+    expect(await deliveriesAt(job.target.url)).toHaveLength(1);
+  });
+
+  it("0 s runs every occurrence of a per-second cron that fires on time", async () => {
+    const tenant = await createTenant();
+    const job = await createJob(tenant, {
+      schedule: { cron: "* * * * * *" },
+      catchup_window_seconds: 0,
+    });
+    await waitForRuns(
+      tenant,
+      job.id,
+      (runs) => runs.filter((r) => r.status === "succeeded").length >= 3,
+      "three runs",
+    );
+    await callJson(`/v1/jobs/${job.id}`, { token: tenant.token, method: "DELETE" }, 200);
+    expect((await runsOf(tenant, job.id)).filter((r) => r.status === "missed")).toEqual([]);
+  });
+
+  it("records an occurrence later than the window plus the grace as missed", async () => {
+    const tenant = await createTenant();
+    const job = await createJob(tenant, {
+      schedule: { at: soon(3600) },
+      catchup_window_seconds: 10,
+    });
+    // The object "was down": the occurrence is now 10 s + grace + 5 s late.
+    const late = Date.now() - 10_000 - CATCHUP_GRACE_MS - 5_000;
+    await sqlIn(tenant.id, "update jobs set next_run_at = ? where id = ?", late, job.id);
+    await fireAlarm(tenant.id);
+    const runs = await runsOf(tenant, job.id);
+    expect(runs.map((r) => r.status)).toEqual(["missed"]);
+    expect(await deliveriesAt(job.target.url)).toHaveLength(0);
+  });
+});
