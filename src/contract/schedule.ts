@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { DEFAULTS, LIMITS } from "../domain/limits";
 import { ProblemError } from "../domain/problem";
-import { assertCron } from "../domain/schedule";
+import { assertCron, canonicalTimeZone } from "../domain/schedule";
 import { Timestamp } from "./common";
 
 export const ScheduleSchema = z
@@ -22,9 +22,14 @@ export const ScheduleSchema = z
     timezone: z
       .string()
       .max(64)
+      // Stored canonical (`europe/berlin` → `Europe/Berlin`); refused names stay as given, for
+      // assertCron below to report.
+      .transform((name) => canonicalTimeZone(name) ?? name)
       .optional()
       .openapi({
-        description: `IANA zone for cron (default ${DEFAULTS.timezone})`,
+        description:
+          `IANA zone for cron (default ${DEFAULTS.timezone}), any letter case; stored canonical. ` +
+          "Abbreviations such as EST and offsets such as +02:00 are refused.",
         example: "Europe/Berlin",
       }),
   })

@@ -2,14 +2,27 @@
  * Schedules: when a job fires. All instants are UTC milliseconds; a time zone is used only to
  * evaluate cron expressions.
  *
- * DST rule (cron-parser's, which we follow and test): a local time skipped by a spring-forward
- * runs once, shifted forward by the size of the gap (02:30 becomes 03:30); a local time repeated
- * by a fall-back runs once, at its first instance, for expressions with a fixed hour. Expressions
- * whose hour field is `*` follow elapsed time and fire in both repeated hours, as Vixie cron does.
+ * DST rule: a local time skipped by a spring-forward runs once, shifted forward by the size of
+ * the gap (02:30 becomes 03:30; in Australia/Lord_Howe's 30-minute gap 02:00 becomes 02:30 and
+ * 02:15 becomes 02:45). All matches skipped by one gap collapse into one run, the first shifted;
+ * when that lands on a real match it is the same run. A local time repeated by a fall-back runs
+ * once, at its first instance, for expressions with a fixed hour (a number, list or range).
+ * Expressions whose hour field starts with `*` (every hour, or every n hours) follow elapsed time
+ * and fire in both repeated instances, as Vixie cron does. Asked from inside the repeat, after a
+ * time's first instance, a fixed-hour expression fires at its second one (a job created then has
+ * not seen the first).
+ *
+ * cron-parser only finds matching wall-clock times (evaluated in UTC, free of DST); mapping them
+ * to instants is zoned-cron.ts, with offsets from Intl, so every answer is strictly after (or
+ * before) its input and costs a bounded amount of work.
  */
-import { CronExpressionParser } from "cron-parser";
+import { parseWallCron } from "./cron-wall";
 import { DEFAULTS, LIMITS } from "./limits";
 import { fail } from "./problem";
+import { canonicalTimeZone } from "./zone-names";
+import { nextFireTime, previousFireTime } from "./zoned-cron";
+
+export { canonicalTimeZone } from "./zone-names";
 
 /** Exactly one of `at`, `delay_seconds` or `cron` is set (the wire schema enforces it). */
 export interface Schedule {
@@ -25,121 +38,44 @@ export function isCron(
   return schedule?.cron !== undefined;
 }
 
-/** Throws a 400 problem at `path` unless `timezone` is an IANA zone this runtime knows. */
+/**
+ * Throws a 400 problem at `path` unless `timezone` is an accepted zone name: an IANA
+ * Area/Location name in any case, or UTC (see zone-names.ts).
+ */
 export function assertTimeZone(timezone: string, path: string): void {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: timezone });
-  } catch {
+  if (canonicalTimeZone(timezone) === null) {
     throw fail.invalid(
       path,
-      `unknown time zone "${timezone}"; use an IANA name such as Europe/Berlin`,
+      `unknown time zone "${timezone}"; use an IANA name such as Europe/Berlin, or UTC ` +
+        "(not an abbreviation such as EST or an offset such as +02:00)",
     );
-  }
-}
-
-function cronIterator(expression: string, timezone: string, after: number, path = "schedule.cron") {
-  const trimmed = expression.trim();
-  const fields = trimmed.split(/\s+/).length;
-  if (!trimmed.startsWith("@") && (fields < 5 || fields > 6)) {
-    throw fail.invalid(path, `expected 5 fields (minute first) or 6 (second first), got ${fields}`);
-  }
-  try {
-    return CronExpressionParser.parse(trimmed, {
-      currentDate: new Date(after),
-      tz: timezone,
-      strict: false,
-    });
-  } catch (error) {
-    throw fail.invalid(path, `invalid cron expression: ${(error as Error).message}`);
   }
 }
 
 /** Validates a cron schedule, naming the failing field. */
 export function assertCron(expression: string, timezone: string, pathPrefix = "schedule"): void {
   assertTimeZone(timezone, `${pathPrefix}.timezone`);
-  const iterator = cronIterator(expression, timezone, Date.now(), `${pathPrefix}.cron`);
-  if (!iterator.hasNext()) throw fail.invalid(`${pathPrefix}.cron`, "the expression never fires");
+  const cron = parseWallCron(expression, `${pathPrefix}.cron`);
+  if (nextFireTime(cron, timezone, Date.now()) === null)
+    throw fail.invalid(`${pathPrefix}.cron`, "the expression never fires");
 }
 
 /** The first fire time of `expression` strictly after `after`, or null when it never fires again. */
 export function nextCronTime(expression: string, timezone: string, after: number): number | null {
-  // cron-parser can fail near unusual DST shifts (30-minute zones such as Australia/Lord_Howe);
-  // searching again from an hour later finds the next fire time past the transition.
-  for (let hours = 0; hours < 48; hours++) {
-    const iterator = cronIterator(expression, timezone, after + hours * 3_600_000);
-    try {
-      return iterator.next().getTime();
-    } catch {
-      // try from the next hour
-    }
-  }
-  return null;
+  return nextFireTime(parseWallCron(expression), timezone, after);
 }
 
-/** Longer than any DST fall-back, so a repeat that prev() returned lies within it. */
-const FALL_BACK_WINDOW_MS = 3 * 3600 * 1000;
-
 /**
- * The last fire time of `expression` strictly before `before`, or null. cron-parser's prev()
- * disagrees with its next() around DST changes (it misses the shifted spring-forward run and
- * returns the second instance of a repeated time), so its answer is only a starting point: the
- * result is the last time before `before` of the sequence that nextCronTime walks.
+ * The last fire time of `expression` strictly before `before`, or null: the last time before
+ * `before` of the sequence that nextCronTime walks (so a repeated local time counts once for a
+ * fixed-hour expression, and a shifted spring-forward run counts).
  */
 export function previousCronTime(
   expression: string,
   timezone: string,
   before: number,
 ): number | null {
-  const iterator = cronIterator(expression, timezone, before);
-  if (!iterator.hasPrev()) return null;
-  let previous: number | null = iterator.prev().getTime();
-  let from = previous;
-  // Just after a fall-back, prev() may return a repeat that next() skips; walk from before the change.
-  const fallBack = fallBackWithin(timezone, previous - FALL_BACK_WINDOW_MS, previous);
-  if (fallBack !== null) {
-    const beforeChange = cronIterator(expression, timezone, fallBack);
-    previous = beforeChange.hasPrev() ? beforeChange.prev().getTime() : null;
-    from = fallBack - 1;
-  }
-  for (
-    let next = nextCronTime(expression, timezone, from);
-    next !== null && next < before;
-    next = nextCronTime(expression, timezone, next)
-  ) {
-    previous = next;
-  }
-  return previous;
-}
-
-const offsetFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** Minutes east of UTC in `timezone` at instant `at`. */
-function utcOffsetMinutes(timezone: string, at: number): number {
-  let format = offsetFormats.get(timezone);
-  if (!format) {
-    format = new Intl.DateTimeFormat("en-US", { timeZone: timezone, timeZoneName: "longOffset" });
-    offsetFormats.set(timezone, format);
-  }
-  const name = format.formatToParts(at).find((part) => part.type === "timeZoneName")?.value ?? "";
-  const match = /([+-])(\d{2}):(\d{2})/.exec(name);
-  if (!match) return 0;
-  const minutes = Number(match[2]) * 60 + Number(match[3]);
-  return match[1] === "-" ? -minutes : minutes;
-}
-
-/** The first instant of a UTC-offset decrease in (`from`, `to`], found by bisection, or null. */
-function fallBackWithin(timezone: string, from: number, to: number): number | null {
-  const earlier = utcOffsetMinutes(timezone, from);
-  const later = utcOffsetMinutes(timezone, to);
-  if (later >= earlier) return null;
-  let lo = from;
-  let hi = to;
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (utcOffsetMinutes(timezone, mid) === later) hi = mid;
-    else lo = mid;
-  }
-  return hi;
+  return previousFireTime(parseWallCron(expression), timezone, before);
 }
 
 /**
