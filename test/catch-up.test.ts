@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CATCHUP_GRACE_MS } from "../src/durable/lifecycle";
 import { callJson, createJob, createTenant, deliveriesAt } from "./support/api";
 import { has, runsOf, soon, waitForRuns } from "./support/runs";
-import { fireAlarm, sqlIn } from "./support/tenant-object";
+import { fireAlarm, insideScheduler, sqlIn } from "./support/tenant-object";
 
 describe("catch-up window", () => {
   it("0 s still runs an on-time one-time job: only lateness beyond the grace is a miss", async () => {
@@ -42,5 +42,29 @@ describe("catch-up window", () => {
     const runs = await runsOf(tenant, job.id);
     expect(runs.map((r) => r.status)).toEqual(["missed"]);
     expect(await deliveriesAt(job.target.url)).toHaveLength(0);
+  });
+});
+
+describe("a cron occurrence in a repeated fall-back hour", () => {
+  it("runs once when the job was given the hour's second instance", async () => {
+    const tenant = await createTenant();
+    const job = await createJob(tenant, {
+      schedule: { cron: "30 2 * * *", timezone: "Europe/Berlin" },
+    });
+    // 2026-10-25 in Berlin: 02:30 happens at 00:30Z (CEST) and again at 01:30Z (CET). A job
+    // created at 01:00Z, after the first instance, is due at the second.
+    const second = Date.UTC(2026, 9, 25, 1, 30);
+    await insideScheduler(tenant.id, (s) =>
+      s.transaction(() => {
+        const row = { ...s.jobs.require(job.id), nextRunAt: second };
+        s.jobs.save(row);
+        s.lifecycle.materialize(row, second + 10);
+      }),
+    );
+    const runs = await runsOf(tenant, job.id);
+    expect(runs.map((r) => r.scheduled_for)).toEqual([new Date(second).toISOString()]);
+    const after = await callJson<any>(`/v1/jobs/${job.id}`, { token: tenant.token }, 200);
+    expect(after.next_run_at).toBe("2026-10-26T01:30:00.000Z");
+    await callJson(`/v1/jobs/${job.id}`, { token: tenant.token, method: "DELETE" }, 200);
   });
 });

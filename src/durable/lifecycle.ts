@@ -88,7 +88,12 @@ export class RunLifecycle {
     }
     // Occurrences still before the window are not recorded one by one, and those inside it are
     // coalesced into the latest one, which runs.
-    const latest = previousCronTime(cron, timezone, now + 1);
+    let latest = previousCronTime(cron, timezone, now + 1);
+    // A job created inside a repeated fall-back hour, after its time's first instance, was given
+    // the second instance; previousCronTime answers the first (the rule for fixed hours), so the
+    // sequence's own due occurrence is the one to run.
+    if (occurrence !== null && occurrence <= now && (latest === null || latest < occurrence))
+      latest = occurrence;
     if (occurrence !== null && latest !== null && latest >= Math.max(occurrence, windowStart))
       occur(latest, "run");
     // The next occurrence of the sequence, not "the next after now": after a late alarm inside a
