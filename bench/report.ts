@@ -4,6 +4,13 @@ import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
+import {
+  COST_ASSUMPTIONS,
+  COST_FORMULA,
+  type CostEstimate,
+  type CostTerm,
+  PRICES_USD_PER_MILLION,
+} from "./cost.ts";
 import type { LatencySummary } from "./stats.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -28,10 +35,15 @@ export interface WorkloadResult {
   throughput?: Record<string, number>;
   per_run?: Record<string, number> | null;
   baseline_per_run?: Record<string, number> | null;
+  /** Estimated USD per million fired runs at list prices, with its per-term breakdown (cost.ts). */
+  cost_per_million_usd?: CostEstimate | null;
+  baseline_cost_per_million_usd?: CostEstimate | null;
   ratio?: Record<string, number | null>;
   targets: Target[];
   notes?: string[];
   error?: string;
+  /** Why the workload did not run (a missing tool); not an error. */
+  skipped?: string;
   duration_s?: number;
 }
 
@@ -45,6 +57,12 @@ export interface Results {
   /** What-if settings of this run (none in a standard run). */
   overrides: Record<string, string | number>;
   versions: { node: string; wrangler: string; workerd: string };
+  /** How cost_per_million_usd is computed. */
+  cost_model?: {
+    formula: string;
+    prices_usd_per_million: Record<CostTerm, number>;
+    assumptions: string[];
+  };
   workloads: WorkloadResult[];
 }
 
@@ -92,7 +110,7 @@ export function markdown(r: Results): string {
     `Node ${r.versions.node}, wrangler ${r.versions.wrangler}, workerd ${r.versions.workerd}. Everything local (\`wrangler dev\`).`,
     `1-minute load average: ${r.load_average.start} at start, ${r.load_average.end} at end.${Object.keys(r.overrides).length ? ` Overrides: ${pairs(r.overrides)}.` : ""}`,
     "",
-    "Latencies in ms as p50 / p95 / p99 / max. W1, W2, W4, W6: fire lag (sink receipt minus scheduled time). W5: completion of high-priority runs. W3: single-request latency.",
+    "Latencies in ms as p50 / p95 / p99 / max. W1, W2, W2-BullMQ, W4, W6: fire lag (sink receipt minus scheduled time). W5: completion of high-priority runs. W3: single-request latency. W2's baseline is W2-BullMQ (the same burst run by BullMQ in this run).",
     "",
     "| workload | latency p50 / p95 / p99 / max | baseline (same run) | counts | throughput | ratio | per fired run | target |",
     "|---|---|---|---|---|---|---|---|",
@@ -100,14 +118,17 @@ export function markdown(r: Results): string {
   for (const w of r.workloads) {
     const targets = w.error
       ? `error: ${w.error.slice(0, 120)}`
-      : w.targets
-          .map((t) => `${t.name} ${fmt(t.value)} (${t.target}) ${t.met ? "met" : "**missed**"}`)
-          .join("; ") || "-";
+      : w.skipped
+        ? `skipped: ${w.skipped}`
+        : w.targets
+            .map((t) => `${t.name} ${fmt(t.value)} (${t.target}) ${t.met ? "met" : "**missed**"}`)
+            .join("; ") || "-";
     const baseline = w.baseline_lag_ms ?? w.completion_ms?.fifo_all_medium;
     lines.push(
       `| ${w.name} | ${lat(headline(w))} | ${lat(baseline)} | ${pairs(w.counts)} | ${pairs(w.throughput)} | ${pairs(w.ratio)} | ${pairs(w.per_run)}${w.baseline_per_run ? ` (without backlog: ${pairs(w.baseline_per_run)})` : ""} | ${targets} |`,
     );
   }
+  lines.push(...costSection(r));
   lines.push("", "Parameters:", "");
   for (const w of r.workloads)
     lines.push(
@@ -116,6 +137,37 @@ export function markdown(r: Results): string {
         .join(", ")}${w.notes?.length ? `. ${w.notes.join(" ")}` : ""}`,
     );
   return `${lines.join("\n")}\n`;
+}
+
+const usd = (x: number) => `$${x.toFixed(x < 0.1 ? 3 : 2)}`;
+
+/** One row per workload with a cost estimate: units per run → USD per million runs, per term. */
+function costSection(r: Results): string[] {
+  const rows: [string, CostEstimate][] = [];
+  for (const w of r.workloads) {
+    if (w.cost_per_million_usd) rows.push([w.name, w.cost_per_million_usd]);
+    if (w.baseline_cost_per_million_usd)
+      rows.push([`${w.name} (without backlog)`, w.baseline_cost_per_million_usd]);
+  }
+  if (!rows.length) return [];
+  const terms = Object.keys(PRICES_USD_PER_MILLION) as CostTerm[];
+  return [
+    "",
+    "Estimated cost per million fired runs at list prices (USD):",
+    "",
+    `\`${COST_FORMULA}\`, all per fired run.`,
+    "",
+    ...(r.cost_model?.assumptions ?? COST_ASSUMPTIONS).map((a) => `- ${a}`),
+    "",
+    "Each cell: units per fired run → USD per million runs.",
+    "",
+    `| workload | ${terms.join(" | ")} | cost per million runs |`,
+    `|---|${terms.map(() => "---|").join("")}---|`,
+    ...rows.map(
+      ([name, c]) =>
+        `| ${name} | ${terms.map((t) => `${c.per_run[t]} → ${usd(c.usd_by_term[t])}`).join(" | ")} | **${usd(c.usd)}** |`,
+    ),
+  ];
 }
 
 export async function writeResults(r: Results, dir: string): Promise<void> {

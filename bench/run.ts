@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Api } from "./client.ts";
+import { COST_ASSUMPTIONS, COST_FORMULA, PRICES_USD_PER_MILLION } from "./cost.ts";
 import {
   environment,
   loadAverage,
@@ -10,9 +11,11 @@ import {
   type WorkloadResult,
   writeResults,
 } from "./report.ts";
+import { ratio } from "./stats.ts";
 import { type System, startSystem } from "./system.ts";
 import type { Context } from "./workloads/common.ts";
 import { precision } from "./workloads/w1-precision.ts";
+import { bullmqBurst } from "./workloads/w2-bullmq.ts";
 import { burst } from "./workloads/w2-burst.ts";
 import { creation } from "./workloads/w3-creation.ts";
 import { backlog } from "./workloads/w4-backlog.ts";
@@ -20,11 +23,13 @@ import { priority } from "./workloads/w5-priority.ts";
 import { fairness } from "./workloads/w6-fairness.ts";
 
 // W3 first: it measures the batch creation rate the others use to plan due times. W4 last: its
-// backlog stays on disk and should not weigh on the others.
+// backlog stays on disk and should not weigh on the others. W2-BullMQ right after W2, so both see
+// the same machine state.
 const WORKLOADS: [string, (ctx: Context) => Promise<WorkloadResult>][] = [
   ["w3", creation],
   ["w1", precision],
   ["w2", burst],
+  ["w2-bullmq", bullmqBurst],
   ["w5", priority],
   ["w6", fairness],
   ["w4", backlog],
@@ -68,11 +73,13 @@ async function main(): Promise<void> {
   };
   const results: WorkloadResult[] = [];
   for (const [id, run] of WORKLOADS) {
-    if (only && !only.includes(id)) continue;
+    // `--only w2` includes its BullMQ peer (w2-bullmq).
+    if (only && !only.includes(id) && !only.includes(id.split("-")[0] as string)) continue;
     const t0 = Date.now();
     log(`${id}: running`);
     try {
       const result = await run(ctx);
+      if (result.skipped) log(`${id}: skipped: ${result.skipped}`);
       result.duration_s = Math.round((Date.now() - t0) / 1000);
       results.push(result);
       log(
@@ -92,6 +99,7 @@ async function main(): Promise<void> {
     ctx.sink.deliveries.length = 0;
   }
   await system.stop();
+  compareWithBullmq(results);
   const report: Results = {
     mode,
     date: new Date(started).toISOString(),
@@ -101,6 +109,11 @@ async function main(): Promise<void> {
     overrides: {
       ...(ctx.maxInFlight !== undefined ? { max_in_flight: ctx.maxInFlight } : {}),
       ...(process.env.BENCH_SOURCE_DIR ? { source: process.env.BENCH_SOURCE_DIR } : {}),
+    },
+    cost_model: {
+      formula: COST_FORMULA,
+      prices_usd_per_million: { ...PRICES_USD_PER_MILLION },
+      assumptions: COST_ASSUMPTIONS,
     },
     workloads: results,
   };
@@ -114,6 +127,18 @@ async function main(): Promise<void> {
   log(
     `results written to ${join(values.out, "latest.json")} and latest.md (${report.duration_s} s)`,
   );
+}
+
+/** W2's baseline: BullMQ running the same burst against the same sink in this run. */
+function compareWithBullmq(results: WorkloadResult[]): void {
+  const w2 = results.find((w) => w.name === "W2 burst" && !w.error);
+  const peer = results.find((w) => w.name === "W2-BullMQ" && w.lag_ms);
+  if (!w2 || !peer) return;
+  w2.baseline_lag_ms = peer.lag_ms;
+  w2.ratio = {
+    ...w2.ratio,
+    runs_per_s_vs_bullmq: ratio(w2.throughput?.runs_per_s, peer.throughput?.runs_per_s),
+  };
 }
 
 main().catch(async (error) => {

@@ -1,4 +1,5 @@
 // W1 precision: one-time jobs due uniformly over a window; fire lag, lost and duplicated deliveries.
+import { costPerMillion, costTargets } from "../cost.ts";
 import {
   awaitDeliveries,
   type Context,
@@ -8,6 +9,7 @@ import {
   newTenant,
   oneTimeJob,
   perRun,
+  readCounters,
   stageLags,
 } from "./common.ts";
 
@@ -21,11 +23,14 @@ export async function precision(ctx: Context) {
     oneTimeJob(ctx, path, i, start + Math.floor((i * windowMs) / count)),
   );
   await createInBatches(ctx, tenant, specs);
-  const before = await ctx.api.counters(tenant);
+  const before = await readCounters(ctx, tenant);
   ctx.log(`  ${count} jobs due over ${windowMs / 1000} s from ${new Date(start).toISOString()}`);
   const report = await awaitDeliveries(ctx, tenant, path, count, start + windowMs + 60_000);
-  const after = await ctx.api.counters(tenant);
+  const after = await readCounters(ctx, tenant);
   const stages = await stageLags(ctx, tenant);
+  const perRunFigures = perRun(before, after, report.delivered);
+  // No API request per run inside the measured window: worker_requests is 0.
+  const cost = costPerMillion(perRunFigures, 0);
   return {
     name: "W1 precision",
     params: { jobs: count, window_s: windowMs / 1000, tier: "standard" },
@@ -38,7 +43,8 @@ export async function precision(ctx: Context) {
       duplicated: duplicateCount(report),
       ...report.duplicates,
     },
-    per_run: perRun(before, after, report.delivered),
+    per_run: perRunFigures,
+    cost_per_million_usd: cost,
     targets: [
       {
         name: "p99 fire lag ms",
@@ -53,6 +59,7 @@ export async function precision(ctx: Context) {
         target: "= 0",
         met: duplicateCount(report) === 0,
       },
+      ...costTargets(cost),
     ],
   };
 }

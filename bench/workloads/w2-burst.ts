@@ -1,4 +1,5 @@
 // W2 burst: many one-time runs due at one instant in one tenant; end-to-end throughput and lag.
+import { costPerMillion, costTargets } from "../cost.ts";
 import { perSecond } from "../stats.ts";
 import {
   awaitDeliveries,
@@ -9,6 +10,7 @@ import {
   newTenant,
   oneTimeJob,
   perRun,
+  readCounters,
   stageLags,
 } from "./common.ts";
 
@@ -23,7 +25,7 @@ export async function burst(ctx: Context) {
     Array.from({ length: count }, (_, i) => oneTimeJob(ctx, path, i, due)),
   );
   const late = Date.now() > due;
-  const before = await ctx.api.counters(tenant);
+  const before = await readCounters(ctx, tenant);
   ctx.log(
     `  ${count} jobs due at ${new Date(due).toISOString()}${late ? " (creation overran the due time)" : ""}`,
   );
@@ -34,8 +36,11 @@ export async function burst(ctx: Context) {
     count,
     due + Math.max(120_000, count * 20),
   );
-  const after = await ctx.api.counters(tenant);
+  const after = await readCounters(ctx, tenant);
   const stages = await stageLags(ctx, tenant);
+  const perRunFigures = perRun(before, after, report.delivered);
+  // No API request per run inside the measured window: worker_requests is 0.
+  const cost = costPerMillion(perRunFigures, 0);
   const spanMs = report.lastReceived - due;
   return {
     name: "W2 burst",
@@ -49,7 +54,8 @@ export async function burst(ctx: Context) {
       duplicated: duplicateCount(report),
     },
     throughput: { runs_per_s: perSecond(report.delivered, spanMs), span_ms: spanMs },
-    per_run: perRun(before, after, report.delivered),
+    per_run: perRunFigures,
+    cost_per_million_usd: cost,
     notes: late ? ["job creation finished after the due time; lag includes creation"] : [],
     targets: [
       {
@@ -65,6 +71,7 @@ export async function burst(ctx: Context) {
         target: "= 0",
         met: duplicateCount(report) === 0,
       },
+      ...costTargets(cost),
     ],
   };
 }

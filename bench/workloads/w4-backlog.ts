@@ -1,8 +1,10 @@
 // W4 backlog: a tenant holding a huge backlog due tomorrow fires a small due set as fast as an empty one.
 import type { Counters, Tenant } from "../client.ts";
-import { COUNTER_NAMES, mapLimit } from "../client.ts";
+import { mapLimit } from "../client.ts";
+import { costPerMillion } from "../cost.ts";
 import { perSecond, ratio, summarize } from "../stats.ts";
 import {
+  addSpent,
   awaitDeliveries,
   BATCH,
   type Context,
@@ -11,12 +13,13 @@ import {
   newTenant,
   oneTimeJob,
   perRun,
+  readCounters,
   stageLags,
+  zeroCounters,
 } from "./common.ts";
 
 /** Probe jobs due per second in both modes (the full run: 500 over 10 s). */
 const PROBE_RATE = 50;
-const ZERO: Counters = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0]));
 
 interface Side {
   tenant: Tenant;
@@ -36,17 +39,14 @@ async function probe(ctx: Context, side: Side, path: string, windowMs: number): 
     oneTimeJob(ctx, path, i, start + Math.floor((i * windowMs) / count)),
   );
   await createInBatches(ctx, side.tenant, specs);
-  const before = await ctx.api.counters(side.tenant);
+  const before = await readCounters(ctx, side.tenant);
   const report = await awaitDeliveries(ctx, side.tenant, path, count, start + windowMs + 60_000);
-  const after = await ctx.api.counters(side.tenant);
+  const after = await readCounters(ctx, side.tenant);
   side.lags.push(...report.lagByJob.values());
   side.delivered += report.delivered;
   side.lost += report.lost;
   side.duplicated += duplicateCount(report);
-  if (!before || !after || !side.spent) side.spent = null;
-  else
-    for (const name of COUNTER_NAMES)
-      side.spent[name] = (side.spent[name] ?? 0) + (after[name] ?? 0) - (before[name] ?? 0);
+  side.spent = addSpent(side.spent, before, after);
 }
 
 /** Creates `count` jobs due tomorrow (spread over an hour), two batch requests at a time. */
@@ -84,7 +84,7 @@ export async function backlog(ctx: Context) {
     delivered: 0,
     lost: 0,
     duplicated: 0,
-    spent: {},
+    spent: zeroCounters(),
   });
   const loaded = await side("w4b");
   const backlogMs = await buildBacklog(ctx, loaded.tenant, backlogJobs);
@@ -100,6 +100,8 @@ export async function backlog(ctx: Context) {
     empty: await stageLags(ctx, empty.tenant),
   };
   const p99Ratio = ratio(lag.p99, baselineLag.p99);
+  const perRunLoaded = perRun(zeroCounters(), loaded.spent, loaded.delivered);
+  const perRunEmpty = perRun(zeroCounters(), empty.spent, empty.delivered);
   return {
     name: "W4 backlog",
     params: {
@@ -123,8 +125,10 @@ export async function backlog(ctx: Context) {
       duplicated: loaded.duplicated + empty.duplicated,
     },
     throughput: { backlog_create_jobs_per_s: perSecond(backlogJobs, backlogMs) },
-    per_run: perRun(ZERO, loaded.spent, loaded.delivered),
-    baseline_per_run: perRun(ZERO, empty.spent, empty.delivered),
+    per_run: perRunLoaded,
+    baseline_per_run: perRunEmpty,
+    cost_per_million_usd: costPerMillion(perRunLoaded, 0),
+    baseline_cost_per_million_usd: costPerMillion(perRunEmpty, 0),
     ratio: { p99_lag_vs_empty: p99Ratio },
     targets: [
       {

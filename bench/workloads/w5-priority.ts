@@ -1,7 +1,9 @@
 // W5 priority: a saturating backlog a third per priority; high-priority completion vs an all-medium FIFO run.
 import type { JobSpec } from "../client.ts";
+import { costPerMillion } from "../cost.ts";
 import { ratio, summarize } from "../stats.ts";
 import {
+  addSpent,
   awaitDeliveries,
   type Context,
   createInBatches,
@@ -9,6 +11,9 @@ import {
   duplicateCount,
   newTenant,
   oneTimeJob,
+  perRun,
+  readCounters,
+  zeroCounters,
 } from "./common.ts";
 
 const PRIORITIES = ["high", "medium", "low"] as const;
@@ -32,11 +37,14 @@ async function phase(
     oneTimeJob(ctx, `${path}?delay_ms=${TARGET_DELAY_MS}`, i, due, { priority: priorityOf(i) }),
   );
   await createInBatches(ctx, tenant, specs);
+  const before = await readCounters(ctx, tenant);
   const report = await awaitDeliveries(ctx, tenant, path, count, due + 180_000);
+  const after = await readCounters(ctx, tenant);
   const meanDone = (p: (typeof PRIORITIES)[number]) =>
     summarize([...report.doneByJob].filter(([i]) => PRIORITIES[i % 3] === p).map(([, ms]) => ms));
   return {
     report,
+    spent: addSpent(zeroCounters(), before, after),
     done: { high: meanDone("high"), medium: meanDone("medium"), low: meanDone("low") },
   };
 }
@@ -53,6 +61,12 @@ export async function priority(ctx: Context) {
   const mixed = await phase(ctx, "w5-mixed", count, (i) => PRIORITIES[i % 3], inFlight);
   // Same job indices in both runs: the third that is high in the mixed run.
   const highRatio = ratio(mixed.done.high.mean, fifo.done.high.mean);
+  // Per-run figures over both phases (the FIFO and the mixed run).
+  const perRunFigures = perRun(
+    zeroCounters(),
+    addSpent(fifo.spent, zeroCounters(), mixed.spent),
+    fifo.report.delivered + mixed.report.delivered,
+  );
   return {
     name: "W5 priority",
     params: {
@@ -71,6 +85,8 @@ export async function priority(ctx: Context) {
       lost: mixed.report.lost + fifo.report.lost,
       duplicated: duplicateCount(mixed.report) + duplicateCount(fifo.report),
     },
+    per_run: perRunFigures,
+    cost_per_million_usd: costPerMillion(perRunFigures, 0),
     ratio: { high_mean_vs_fifo: highRatio },
     targets: [
       {

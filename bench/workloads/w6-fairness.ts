@@ -1,7 +1,9 @@
 // W6 fairness: tenant B's lag while tenant A bursts, against B alone in the same invocation.
 import type { Tenant } from "../client.ts";
+import { costPerMillion } from "../cost.ts";
 import { ratio } from "../stats.ts";
 import {
+  addSpent,
   awaitDeliveries,
   type Context,
   createInBatches,
@@ -9,7 +11,10 @@ import {
   duplicateCount,
   newTenant,
   oneTimeJob,
+  perRun,
+  readCounters,
   stageLags,
+  zeroCounters,
 } from "./common.ts";
 
 const B_JOBS = 100;
@@ -31,6 +36,7 @@ export async function fairness(ctx: Context) {
   const alone = await createB(ctx, "w6-alone");
   let start = Date.now() + 3000;
   await createInBatches(ctx, alone, bSpecs(ctx, "/w6-alone", start, windowMs));
+  const aloneBefore = await readCounters(ctx, alone);
   const aloneReport = await awaitDeliveries(
     ctx,
     alone,
@@ -38,6 +44,7 @@ export async function fairness(ctx: Context) {
     B_JOBS,
     start + windowMs + 60_000,
   );
+  let spent = addSpent(zeroCounters(), aloneBefore, await readCounters(ctx, alone));
 
   const a = await newTenant(ctx, "w6-a", "premium");
   const b = await createB(ctx, "w6-b");
@@ -48,6 +55,7 @@ export async function fairness(ctx: Context) {
     Array.from({ length: burst }, (_, i) => oneTimeJob(ctx, "/w6-a", i, start)),
   );
   await createInBatches(ctx, b, bSpecs(ctx, "/w6-b", start, windowMs));
+  const [aBefore, bBefore] = [await readCounters(ctx, a), await readCounters(ctx, b)];
   const bReport = await awaitDeliveries(ctx, b, "/w6-b", B_JOBS, start + windowMs + 120_000, 0);
   const aReport = await awaitDeliveries(
     ctx,
@@ -55,6 +63,14 @@ export async function fairness(ctx: Context) {
     "/w6-a",
     burst,
     start + Math.max(120_000, burst * 20),
+  );
+  spent = addSpent(spent, aBefore, await readCounters(ctx, a));
+  spent = addSpent(spent, bBefore, await readCounters(ctx, b));
+  // Per-run figures over all three tenants' runs (A's burst dominates).
+  const perRunFigures = perRun(
+    zeroCounters(),
+    spent,
+    aloneReport.delivered + bReport.delivered + aReport.delivered,
   );
 
   const [bStages, aloneStages] = [await stageLags(ctx, b), await stageLags(ctx, alone)];
@@ -81,6 +97,8 @@ export async function fairness(ctx: Context) {
       lost: aloneReport.lost + bReport.lost + aReport.lost,
       duplicated: duplicateCount(aloneReport) + duplicateCount(bReport) + duplicateCount(aReport),
     },
+    per_run: perRunFigures,
+    cost_per_million_usd: costPerMillion(perRunFigures, 0),
     ratio: { b_p99_vs_alone: p99Ratio },
     targets: [
       {
