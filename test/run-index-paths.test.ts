@@ -55,7 +55,7 @@ describe("run lookups read only what they return", () => {
     await callJson(`/v1/jobs/${job.id}`, { token: tenant.token, method: "DELETE" }, 200);
   });
 
-  it("every run filter (worker, job and status, job, status) has an index path", async () => {
+  it("every run filter off the happy path (worker, job and status, job, status) has an index path", async () => {
     const tenant = await createTenant();
     const job = await createJob(tenant, { schedule: { cron: "0 0 1 1 *" } });
     await callJson(`/v1/jobs/${job.id}/trigger`, { token: tenant.token, method: "POST" }, 202);
@@ -85,5 +85,29 @@ describe("run lookups read only what they return", () => {
     expect(reads.jobActive.read).toBeLessThanOrEqual(2);
     expect(reads.job.read).toBeLessThanOrEqual(11);
     expect(reads.status.read).toBeLessThanOrEqual(11);
+  });
+
+  it("a happy-path status filter scans at most 5,000 ids a page and continues with a cursor", async () => {
+    const tenant = await createTenant();
+    const job = await createJob(tenant, { schedule: { cron: "0 0 1 1 *" } });
+    await addHistory(tenant.id, job.id, 6_000, 1);
+    // Two running runs: the newest and one 5,500 runs further back.
+    await sqlIn(
+      tenant.id,
+      "update runs set status = 'running', finished_at = null where id in (?, ?)",
+      "run_hist000006000",
+      "run_hist000000500",
+    );
+    const pages = await insideScheduler(tenant.id, (s) => {
+      const first = s.runs.list({ limit: 10, status: "running" } as never);
+      const second = s.runs.list({
+        limit: 10,
+        status: "running",
+        cursor: first.nextCursor,
+      } as never);
+      return [first, second].map((p) => ({ ids: p.rows.map((r) => r.id), next: p.nextCursor }));
+    });
+    expect(pages[0]).toEqual({ ids: ["run_hist000006000"], next: "run_hist000001001" });
+    expect(pages[1]).toEqual({ ids: ["run_hist000000500"], next: null });
   });
 });

@@ -1,5 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { idFloor } from "../src/domain/ids";
 import {
   ADMIN_TOKEN,
   call,
@@ -115,15 +116,20 @@ describe("retention, scopes, secrets, suspension, fairness", () => {
     expect(metricsBefore).toMatch(
       /scheduler_runs_finished_total\{[^}]*status="succeeded"[^}]*\} 1/,
     );
+    // Four days pass: the run was created and finished then (its id carries its creation time).
+    const past = Date.now() - 4 * 24 * 3600 * 1000;
+    const oldId = `${idFloor("run", past)}${String(run?.id).slice(idFloor("run", past).length)}`;
     await sqlIn(
       tenant.id,
-      "update runs set finished_at = ? where id = ?",
-      Date.now() - 4 * 24 * 3600 * 1000,
+      "update runs set id = ?, finished_at = ? where id = ?",
+      oldId,
+      past,
       run?.id,
     );
+    await sqlIn(tenant.id, "update attempts set run_id = ? where run_id = ?", oldId, run?.id);
     await fireAlarm(tenant.id);
-    expect((await call(`/v1/runs/${run?.id}`, { token: tenant.token })).status).toBe(404);
-    expect(await sqlIn(tenant.id, "select * from attempts where run_id = ?", run?.id)).toEqual([]);
+    expect((await call(`/v1/runs/${oldId}`, { token: tenant.token })).status).toBe(404);
+    expect(await sqlIn(tenant.id, "select * from attempts where run_id = ?", oldId)).toEqual([]);
     const metricsAfter = await (await call("/v1/metrics", { token: tenant.token })).text();
     expect(metricsAfter).toMatch(/scheduler_runs_finished_total\{[^}]*status="succeeded"[^}]*\} 1/);
     expect(metricsAfter).not.toMatch(/scheduler_runs\{[^}]*status="succeeded"[^}]*\} 1/);

@@ -12,6 +12,11 @@ function encodeTime(ms: number): string {
   return out;
 }
 
+/** The smallest id of `prefix` created at `ms` or later: ids below it were created before `ms`. */
+export function idFloor(prefix: string, ms: number): string {
+  return `${prefix}_${encodeTime(ms)}`;
+}
+
 /** Random characters from the ULID alphabet. */
 export function randomChars(length: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(length));

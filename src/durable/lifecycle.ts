@@ -15,9 +15,12 @@ import type { JobStore } from "./job-store";
 import type { RunStore } from "./run-store";
 import type { JobRow, RunRow } from "./schema";
 
-/** A queued run stays queued this long without a claim before it is sent again. */
+/**
+ * A sent run's lease is this + its job's timeout + the margin: time to be claimed, then to run.
+ * Past it, a queued run is sent again (the message was lost) and a running one counts as failed.
+ */
 export const QUEUED_LEASE_MS = 120_000;
-/** Added to a job's timeout for a running attempt's lease. */
+/** Added to a job's timeout for the attempt to report. */
 export const RUNNING_LEASE_MARGIN_MS = 30_000;
 /**
  * Lateness an occurrence may have before its catch-up window starts counting. An alarm fires a few
@@ -214,12 +217,18 @@ export class RunLifecycle {
     return run;
   }
 
-  /** Marks `ready` queued and returns their messages; the caller sends them after committing. */
+  /**
+   * Marks `ready` queued and returns their messages; the caller sends them after committing. The
+   * lease set here covers the wait in the queue and the attempt itself, so the claim need not move
+   * it (moving it would rewrite its index entry on every run).
+   */
   markQueued(ready: RunRow[], now: number): RunMessage[] {
     return ready.map((run) => {
+      const timeoutMs =
+        (this.jobs.get(run.jobId)?.timeoutSeconds ?? LIMITS.maxTimeoutSeconds) * 1000;
       this.runs.transition(run, "queued", {
         dispatchAt: null,
-        leaseExpiresAt: now + QUEUED_LEASE_MS,
+        leaseExpiresAt: now + QUEUED_LEASE_MS + timeoutMs + RUNNING_LEASE_MARGIN_MS,
       });
       this.debug("run.dispatched", run, {
         attempt: run.attempt + 1,
@@ -258,11 +267,11 @@ export class RunLifecycle {
     if (run?.status !== "queued" || run.attempt + 1 !== request.attempt) return null;
     const job = this.jobs.get(run.jobId);
     if (!job) return null;
+    // Only unindexed columns change: the claim rewrites no index entry. (The consumer's id is kept
+    // on the attempt; the run's `worker_id` is for pull workers.)
     this.runs.transition(run, "running", {
       attempt: request.attempt,
       startedAt: run.startedAt ?? now,
-      leaseExpiresAt: now + job.timeoutSeconds * 1000 + RUNNING_LEASE_MARGIN_MS,
-      workerId,
     });
     this.runs.startAttempt(run.id, request.attempt, now, workerId);
     this.debug("attempt.started", run, {

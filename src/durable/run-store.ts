@@ -2,15 +2,33 @@
  * Runs and attempts in the tenant's SQLite. Every status change goes through `transition`, which
  * checks the state machine in domain/run-status.
  */
-import { and, asc, desc, eq, inArray, isNotNull, lt, lte, min, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, lt, lte, min, type SQL, sql } from "drizzle-orm";
 import type { AttemptOutcome, RunListQuery } from "../contract/run";
 import type { IdGenerator } from "../domain/ids";
+import { idFloor } from "../domain/ids";
 import { fail } from "../domain/problem";
-import { assertTransition, isTerminal, type RunStatus } from "../domain/run-status";
+import {
+  ACTIVE_RUN_STATUSES,
+  assertTransition,
+  HAPPY_PATH_STATUSES,
+  isTerminal,
+  type RunStatus,
+} from "../domain/run-status";
 import { chunks } from "./chunks";
 import type { Counters } from "./counters";
 import type { Database } from "./database";
-import { ACTIVE_RUNS, type AttemptRow, attempts, type JobRow, type RunRow, runs } from "./schema";
+import {
+  ACTIVE_RUNS,
+  type AttemptRow,
+  attempts,
+  type JobRow,
+  type RunRow,
+  runs,
+  UNUSUAL_RUNS,
+} from "./schema";
+
+/** Rows a status filter without an index may scan for one page. */
+export const LIST_SCAN_BUDGET = 5_000;
 
 export interface NewRun {
   scheduledFor: number;
@@ -204,23 +222,39 @@ export class RunStore {
       .all();
   }
 
-  oldestFinishedAt(): number | null {
-    return (
-      this.db
-        .select({ at: min(runs.finishedAt) })
-        .from(runs)
-        .where(isNotNull(runs.finishedAt))
-        .get()?.at ?? null
-    );
+  /**
+   * When one of the oldest runs becomes prunable (its finish plus `retentionMs`), or null. Looks at
+   * the 10 oldest ids only: were they all unfinished (held or long-running), pruning still happens
+   * in the alarm rounds that other work causes.
+   */
+  nextPruneAt(retentionMs: number): number | null {
+    const oldest = this.db
+      .select({ finishedAt: runs.finishedAt })
+      .from(runs)
+      .orderBy(asc(runs.id))
+      .limit(10)
+      .all();
+    const finished = oldest.map((r) => r.finishedAt).filter((t): t is number => t !== null);
+    return finished.length ? Math.min(...finished) + retentionMs : null;
   }
 
-  /** Deletes up to `limit` runs finished before `cutoff`, with their attempts; returns how many. */
+  /**
+   * Deletes up to `limit` runs finished before `cutoff`, with their attempts; returns how many.
+   * Walks the primary key from the oldest id, bounded to runs created before `cutoff` (a run
+   * cannot finish before it was created), so no index on the finish time has to be written.
+   */
   pruneFinished(cutoff: number, limit: number): number {
     const old = this.db
       .select({ id: runs.id, status: runs.status, priority: runs.priority })
       .from(runs)
-      .where(and(isNotNull(runs.finishedAt), lt(runs.finishedAt, cutoff)))
-      .orderBy(asc(runs.finishedAt))
+      .where(
+        and(
+          lt(runs.id, idFloor("run", cutoff)),
+          isNotNull(runs.finishedAt),
+          lt(runs.finishedAt, cutoff),
+        ),
+      )
+      .orderBy(asc(runs.id))
       .limit(limit)
       .all();
     for (const part of chunks(old, 90)) {
@@ -234,31 +268,39 @@ export class RunStore {
   }
 
   /**
-   * Newest first; the cursor is the last id of the previous page. Every filter has an index path:
-   * worker (`runs_by_worker`), job and an active status (`runs_active_by_job`), job and a finished
-   * status (`runs_finished_by_job`), job (`runs_by_job`), status (`runs_by_status`).
+   * Newest first; the cursor is the last id of the previous page. Worker, job, and the statuses
+   * off the happy path have index paths (`runs_by_worker`, `runs_by_job`, `runs_by_status`;
+   * `runs_active_by_job` for a job's runs in progress). Happy-path statuses (queued, running,
+   * succeeded) have no index, to spare writes: those filters scan ids newest first, at most
+   * `LIST_SCAN_BUDGET` rows a page, and a page may then hold fewer runs than asked with a
+   * `next_cursor` to continue.
    */
   list(query: RunListQuery & { job_id?: string | undefined }): {
     rows: RunRow[];
     nextCursor: string | null;
   } {
-    const jobAndStatus = query.job_id !== undefined && query.status !== undefined;
+    const status = query.status;
+    // A job's runs in progress are in `runs_active_by_job`, whatever their status.
+    const activeOfJob = query.job_id !== undefined && status !== undefined && isActive(status);
+    const scanned =
+      status !== undefined &&
+      !activeOfJob &&
+      (HAPPY_PATH_STATUSES as readonly string[]).includes(status);
+    const where = and(
+      query.job_id ? eq(runs.jobId, query.job_id) : undefined,
+      query.worker_id
+        ? and(eq(runs.workerId, query.worker_id), isNotNull(runs.workerId))
+        : undefined,
+      query.cursor ? lt(runs.id, query.cursor) : undefined,
+      status && !scanned
+        ? and(eq(runs.status, status), activeOfJob ? ACTIVE_RUNS : UNUSUAL_RUNS)
+        : undefined,
+    );
+    if (scanned) return this.scanForStatus(where, status, query.limit);
     const rows = this.db
       .select()
       .from(runs)
-      .where(
-        and(
-          query.status ? eq(runs.status, query.status) : undefined,
-          query.job_id ? eq(runs.jobId, query.job_id) : undefined,
-          query.worker_id ? eq(runs.workerId, query.worker_id) : undefined,
-          query.worker_id ? isNotNull(runs.workerId) : undefined,
-          jobAndStatus && query.status && isTerminal(query.status)
-            ? isNotNull(runs.finishedAt)
-            : undefined,
-          jobAndStatus && query.status && !isTerminal(query.status) ? ACTIVE_RUNS : undefined,
-          query.cursor ? lt(runs.id, query.cursor) : undefined,
-        ),
-      )
+      .where(where)
       .orderBy(desc(runs.id))
       .limit(query.limit + 1)
       .all();
@@ -267,6 +309,30 @@ export class RunStore {
       rows: page,
       nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null,
     };
+  }
+
+  /** A status filter without an index: scans at most `LIST_SCAN_BUDGET` ids, newest first. */
+  private scanForStatus(
+    where: SQL | undefined,
+    status: string,
+    limit: number,
+  ): { rows: RunRow[]; nextCursor: string | null } {
+    const scanned = this.db
+      .select({ id: runs.id, status: runs.status })
+      .from(runs)
+      .where(where)
+      .orderBy(desc(runs.id))
+      .limit(LIST_SCAN_BUDGET)
+      .all();
+    const matching = scanned.filter((r) => r.status === status);
+    const page = matching
+      .slice(0, limit)
+      .map((r) => this.get(r.id))
+      .filter((r): r is RunRow => r !== undefined);
+    const last = page[page.length - 1]?.id ?? null;
+    if (matching.length > limit) return { rows: page, nextCursor: last };
+    const exhausted = scanned.length < LIST_SCAN_BUDGET;
+    return { rows: page, nextCursor: exhausted ? null : (scanned[scanned.length - 1]?.id ?? null) };
   }
 
   attemptsOf(runId: string): AttemptRow[] {
@@ -308,4 +374,8 @@ export class RunStore {
       .where(and(eq(attempts.runId, runId), eq(attempts.attempt, attempt)))
       .run();
   }
+}
+
+function isActive(status: string): boolean {
+  return (ACTIVE_RUN_STATUSES as readonly string[]).includes(status);
 }

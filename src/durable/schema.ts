@@ -16,7 +16,7 @@ import { ATTEMPT_OUTCOMES } from "../contract/run";
 import type { ScheduleInput } from "../contract/schedule";
 import { TOKEN_SCOPES } from "../contract/tenant";
 import { PRIORITIES } from "../domain/priority";
-import { ACTIVE_RUN_STATUSES, RUN_STATUSES } from "../domain/run-status";
+import { ACTIVE_RUN_STATUSES, HAPPY_PATH_STATUSES, RUN_STATUSES } from "../domain/run-status";
 import { TIER_NAMES } from "../domain/tiers";
 
 /**
@@ -25,6 +25,13 @@ import { TIER_NAMES } from "../domain/tiers";
  */
 export const ACTIVE_RUNS = sql.raw(
   `status in (${ACTIVE_RUN_STATUSES.map((s) => `'${s}'`).join(", ")})`,
+);
+
+/** Statuses with a `runs_by_status` entry: all but the happy path (queued, running, succeeded). */
+export const UNUSUAL_RUNS = sql.raw(
+  `status in (${RUN_STATUSES.filter((s) => !HAPPY_PATH_STATUSES.includes(s as never))
+    .map((s) => `'${s}'`)
+    .join(", ")})`,
 );
 
 export const tenant = sqliteTable("tenant", {
@@ -132,11 +139,10 @@ export const runs = sqliteTable(
     // "the job's runs in progress" (overlap policies, cancel, pause): only active runs have an
     // entry, so the lookup never reads the job's history, and finished runs cost no index writes.
     index("runs_active_by_job").on(t.jobId, t.id).where(ACTIVE_RUNS),
-    // "the job's finished runs with status X": written once, when the run finishes.
-    index("runs_finished_by_job").on(t.jobId, t.status, t.id).where(sql`finished_at is not null`),
-    index("runs_by_status").on(t.status, t.id),
+    // Status filters and the dead letters. A run on the happy path (queued, running, succeeded)
+    // has no entry, so those transitions rewrite no index; filters on those statuses scan by id.
+    index("runs_by_status").on(t.status, t.id).where(UNUSUAL_RUNS),
     index("runs_by_worker").on(t.workerId, t.id).where(sql`worker_id is not null`),
-    index("runs_finished").on(t.finishedAt).where(sql`finished_at is not null`),
   ],
 );
 

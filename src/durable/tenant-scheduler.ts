@@ -567,7 +567,6 @@ export class TenantScheduler extends DurableObject<Env> {
   private nextWake(): number | null {
     const tenant = this.tenants.get();
     if (!tenant || tenant.suspended) return null;
-    const oldestFinished = this.runs.oldestFinishedAt();
     const oldestKey =
       this.db
         .select({ at: min(idempotencyKeys.createdAt) })
@@ -576,7 +575,7 @@ export class TenantScheduler extends DurableObject<Env> {
     const candidates = [
       this.jobs.nextDueAt(),
       this.runs.nextLeaseExpiry(),
-      oldestFinished === null ? null : oldestFinished + this.retentionMs(),
+      this.runs.nextPruneAt(this.retentionMs()),
       oldestKey === null ? null : oldestKey + LIMITS.idempotencyTtlSeconds * 1000,
     ];
     if (this.sendCapacity(maxInFlight(tenant)) > 0) {
