@@ -10,6 +10,7 @@ import { fail } from "../domain/problem";
 import { isCron, nextCronTime, previousCronTime } from "../domain/schedule";
 import { type LogFields, log, logDebug } from "../observability/log";
 import type { AttemptResult, ClaimedAttempt, ClaimRequest, RunMessage } from "../queues/messages";
+import type { AttemptEnd, AttemptStore } from "./attempt-store";
 import type { Counters } from "./counters";
 import type { JobStore } from "./job-store";
 import type { RunStore } from "./run-store";
@@ -36,6 +37,7 @@ export class RunLifecycle {
     private readonly tenantId: string,
     private readonly jobs: JobStore,
     private readonly runs: RunStore,
+    private readonly attempts: AttemptStore,
     private readonly counters: Counters,
   ) {}
 
@@ -272,8 +274,8 @@ export class RunLifecycle {
     this.runs.transition(run, "running", {
       attempt: request.attempt,
       startedAt: run.startedAt ?? now,
+      ...this.attempts.begin(run, request.attempt, now, workerId),
     });
-    this.runs.startAttempt(run.id, request.attempt, now, workerId);
     this.debug("attempt.started", run, {
       attempt: request.attempt,
       worker_id: workerId,
@@ -308,11 +310,15 @@ export class RunLifecycle {
     }
   }
 
-  /** Records an attempt's result and moves the run on. A stale report only completes its attempt row. */
+  /**
+   * Records an attempt's result and moves the run on, in one write of the run. A duplicate or
+   * stale report changes nothing; one for an attempt still running on a run that moved on (it was
+   * cancelled meanwhile) only completes the attempt.
+   */
   report(result: AttemptResult, now: number): void {
-    const attempt = this.runs.getAttempt(result.run_id, result.attempt);
-    if (attempt?.outcome !== "running") return;
-    this.runs.finishAttempt(result.run_id, result.attempt, {
+    const run = this.runs.get(result.run_id);
+    if (!run) return;
+    const ended = this.attempts.end(run, result.attempt, {
       outcome: result.outcome,
       statusCode: result.status_code,
       finishedAt: result.started_at + result.duration_ms,
@@ -320,26 +326,27 @@ export class RunLifecycle {
       responseBody: result.response_body,
       error: result.error,
     });
-    const run = this.runs.get(result.run_id);
-    if (run) {
-      this.log("attempt.finished", run, {
-        attempt: result.attempt,
-        outcome: result.outcome,
-        status_code: result.status_code,
-        duration_ms: result.duration_ms,
-        ...(result.error ? { error: result.error } : {}),
-      });
-      this.counters.add("scheduler_attempts_total", {
-        outcome: result.outcome,
-        priority: run.priority,
-      });
-      this.counters.observe(
-        "scheduler_attempt_duration_seconds",
-        { priority: run.priority },
-        result.duration_ms / 1000,
-      );
+    if (ended === null) return;
+    this.log("attempt.finished", run, {
+      attempt: result.attempt,
+      outcome: result.outcome,
+      status_code: result.status_code,
+      duration_ms: result.duration_ms,
+      ...(result.error ? { error: result.error } : {}),
+    });
+    this.counters.add("scheduler_attempts_total", {
+      outcome: result.outcome,
+      priority: run.priority,
+    });
+    this.counters.observe(
+      "scheduler_attempt_duration_seconds",
+      { priority: run.priority },
+      result.duration_ms / 1000,
+    );
+    if (run.status !== "running" || run.attempt !== result.attempt) {
+      if (Object.keys(ended).length) this.runs.patch(run, ended);
+      return;
     }
-    if (run?.status !== "running" || run.attempt !== result.attempt) return;
     if (result.outcome === "succeeded") {
       this.debug("run.succeeded", run);
       this.finish(
@@ -347,13 +354,14 @@ export class RunLifecycle {
           finishedAt: now,
           leaseExpiresAt: null,
           lastError: null,
+          ...ended,
         }),
         now,
       );
       return;
     }
     const error = result.error ?? `HTTP ${result.status_code}`;
-    this.failAttempt(run, now, error, result.status_code);
+    this.failAttempt(run, now, error, result.status_code, ended);
   }
 
   /** A running attempt whose consumer never reported: it failed, and is retried if allowed. */
@@ -371,7 +379,7 @@ export class RunLifecycle {
       this.runs.patch(run, { leaseExpiresAt: null });
       return;
     }
-    this.runs.finishAttempt(run.id, run.attempt, {
+    const ended = this.attempts.end(run, run.attempt, {
       outcome: "lease_expired",
       statusCode: null,
       finishedAt: now,
@@ -385,10 +393,17 @@ export class RunLifecycle {
       outcome: "lease_expired",
       priority: run.priority,
     });
-    this.failAttempt(run, now, "lease expired: the consumer did not report", null);
+    this.failAttempt(run, now, "lease expired: the consumer did not report", null, ended ?? {});
   }
 
-  private failAttempt(run: RunRow, now: number, error: string, statusCode: number | null): void {
+  /** After a failed attempt: retrying with backoff, or dead. `fields` (the attempt's end) go along. */
+  private failAttempt(
+    run: RunRow,
+    now: number,
+    error: string,
+    statusCode: number | null,
+    fields: Partial<RunRow>,
+  ): void {
     const job = this.jobs.get(run.jobId);
     const retryable =
       job !== undefined && job.status !== "cancelled" && isRetryable(statusCode, job.retryOn);
@@ -403,6 +418,7 @@ export class RunLifecycle {
           finishedAt: now,
           leaseExpiresAt: null,
           lastError: error,
+          ...fields,
         }),
         now,
       );
@@ -430,6 +446,7 @@ export class RunLifecycle {
       dispatchAt: job.status === "paused" ? null : dueAt,
       leaseExpiresAt: null,
       lastError: error,
+      ...fields,
     });
   }
 
@@ -440,19 +457,22 @@ export class RunLifecycle {
    */
   undeliverable(run: RunRow, now: number, reason: string): void {
     const attempt = run.attempt + 1;
-    this.runs.startAttempt(run.id, attempt, now, null);
-    this.runs.finishAttempt(run.id, attempt, {
+    const failed: AttemptEnd = {
       outcome: "failed",
       statusCode: null,
       finishedAt: now,
       durationMs: null,
       responseBody: null,
       error: reason,
-    });
+    };
+    const { attemptRecord } = this.attempts.begin(run, attempt, now, null);
     this.log("attempt.finished", run, { attempt, outcome: "failed", error: reason });
     this.counters.add("scheduler_attempts_total", { outcome: "failed", priority: run.priority });
-    const started = this.runs.patch(run, { attempt, startedAt: run.startedAt ?? now });
-    this.failAttempt(started, now, reason, null);
+    this.failAttempt({ ...run, attempt }, now, reason, null, {
+      attempt,
+      startedAt: run.startedAt ?? now,
+      attemptRecord: { ...attemptRecord, ...failed },
+    });
   }
 
   /** Cancels a run that has not finished. A running attempt goes on, but its result changes nothing. */

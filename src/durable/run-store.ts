@@ -41,7 +41,6 @@ export interface NewRun {
 export class RunStore {
   /** Prepared once: the hottest lookups skip drizzle's query building on every call. */
   private readonly byId;
-  private readonly attemptById;
 
   constructor(
     private readonly db: Database,
@@ -52,16 +51,6 @@ export class RunStore {
       .select()
       .from(runs)
       .where(eq(runs.id, sql.placeholder("id")))
-      .prepare();
-    this.attemptById = this.db
-      .select()
-      .from(attempts)
-      .where(
-        and(
-          eq(attempts.runId, sql.placeholder("runId")),
-          eq(attempts.attempt, sql.placeholder("attempt")),
-        ),
-      )
       .prepare();
   }
 
@@ -101,6 +90,7 @@ export class RunStore {
             ? "overlap policy skip"
             : null),
       createdAt: now,
+      attemptRecord: null,
     };
     const inserted = this.db
       .insert(runs)
@@ -333,46 +323,6 @@ export class RunStore {
     if (matching.length > limit) return { rows: page, nextCursor: last };
     const exhausted = scanned.length < LIST_SCAN_BUDGET;
     return { rows: page, nextCursor: exhausted ? null : (scanned[scanned.length - 1]?.id ?? null) };
-  }
-
-  attemptsOf(runId: string): AttemptRow[] {
-    return this.db
-      .select()
-      .from(attempts)
-      .where(eq(attempts.runId, runId))
-      .orderBy(asc(attempts.attempt))
-      .all();
-  }
-
-  getAttempt(runId: string, attempt: number): AttemptRow | undefined {
-    return this.attemptById.get({ runId, attempt });
-  }
-
-  startAttempt(runId: string, attempt: number, now: number, workerId: string | null): void {
-    this.db
-      .insert(attempts)
-      .values({ runId, attempt, outcome: "running", startedAt: now, workerId })
-      .onConflictDoNothing()
-      .run();
-  }
-
-  finishAttempt(
-    runId: string,
-    attempt: number,
-    result: {
-      outcome: Exclude<AttemptOutcome, "running">;
-      statusCode: number | null;
-      finishedAt: number;
-      durationMs: number | null;
-      responseBody: string | null;
-      error: string | null;
-    },
-  ): void {
-    this.db
-      .update(attempts)
-      .set(result)
-      .where(and(eq(attempts.runId, runId), eq(attempts.attempt, attempt)))
-      .run();
   }
 }
 

@@ -129,6 +129,11 @@ export const runs = sqliteTable(
     finishedAt: integer("finished_at"),
     lastError: text("last_error"),
     createdAt: integer("created_at").notNull(),
+    /**
+     * The current (latest) attempt, kept on the run so that a run that succeeds at once writes no
+     * attempt row; earlier attempts move to `attempts` when the next one starts.
+     */
+    attemptRecord: text("attempt_record", { mode: "json" }).$type<AttemptRecord>(),
   },
   (t) => [
     uniqueIndex("runs_by_key").on(t.key),
@@ -175,6 +180,8 @@ export const counters = sqliteTable(
 );
 
 export type JobRow = typeof jobs.$inferSelect;
+/** An attempt as stored on its run (`attempt_record`): an attempt row without the run id. */
+export type AttemptRecord = Omit<typeof attempts.$inferSelect, "runId">;
 export type RunRow = typeof runs.$inferSelect;
 export type AttemptRow = typeof attempts.$inferSelect;
 export type TenantRow = typeof tenant.$inferSelect;

@@ -34,6 +34,7 @@ import type { TierName } from "../domain/tiers";
 import { TIERS } from "../domain/tiers";
 import { configureLogging, log, logError } from "../observability/log";
 import type { AttemptResult, ClaimRequest, ClaimResponse } from "../queues/messages";
+import { AttemptStore } from "./attempt-store";
 import { Counters, labelKey } from "./counters";
 import { applyMigrations, type Database, hasSchema, openDatabase, RowMeter } from "./database";
 import { reconcileGauges } from "./gauge-check";
@@ -74,6 +75,7 @@ export class TenantScheduler extends DurableObject<Env> {
   private readonly tenants: TenantStore;
   private readonly jobs: JobStore;
   private readonly runs: RunStore;
+  private readonly attempts: AttemptStore;
   private initialized = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -83,6 +85,7 @@ export class TenantScheduler extends DurableObject<Env> {
     this.tenants = new TenantStore(this.db);
     this.jobs = new JobStore(this.db, this.ids, this.counters);
     this.runs = new RunStore(this.db, this.ids, this.counters);
+    this.attempts = new AttemptStore(this.db);
     // An object that never held a tenant stays empty: a token naming an unknown tenant must not
     // create storage, so the schema is only created by `initialize`.
     ctx.blockConcurrencyWhile(async () => {
@@ -108,7 +111,13 @@ export class TenantScheduler extends DurableObject<Env> {
   }
 
   private get lifecycle(): RunLifecycle {
-    return new RunLifecycle(this.tenants.require().id, this.jobs, this.runs, this.counters);
+    return new RunLifecycle(
+      this.tenants.require().id,
+      this.jobs,
+      this.runs,
+      this.attempts,
+      this.counters,
+    );
   }
 
   // ---- admin surface (the Worker checked the admin token) ----
@@ -392,7 +401,7 @@ export class TenantScheduler extends DurableObject<Env> {
   async getRun(credential: Credential, id: string): Promise<Outcome<RunDetailView>> {
     return this.tenantCall(credential, "read", () => {
       const run = this.runs.require(id);
-      return { ...runView(run), attempts: this.runs.attemptsOf(id).map(attemptView) };
+      return { ...runView(run), attempts: this.attempts.of(run).map(attemptView) };
     });
   }
 
