@@ -8,10 +8,13 @@ import { firstFireTime } from "../domain/schedule";
 import { chunks } from "./chunks";
 import type { Counters } from "./counters";
 import type { Database } from "./database";
+import { LIST_SCAN_BUDGET, pageFromScan, type RowPage } from "./scan-page";
 import { type JobRow, jobs, type RunRow, runs } from "./schema";
 import { jobView } from "./views";
 
 const DUE = sql`status = 'active' and next_run_at is not null`;
+/** The WHERE of the partial index `jobs_by_status`, repeated verbatim so SQLite uses it. */
+const RARE_JOB_STATUS = sql`status in ('paused', 'cancelled')`;
 
 export class JobStore {
   /** Prepared once: the hottest lookups skip drizzle's query building on every call. */
@@ -74,16 +77,37 @@ export class JobStore {
     return row;
   }
 
-  list(query: JobListQuery): { rows: JobRow[]; nextCursor: string | null } {
-    const conditions = [
-      query.status ? eq(jobs.status, query.status) : undefined,
+  /**
+   * Oldest first; the cursor is the last id of the previous page. `paused` and `cancelled` have
+   * an index path (`jobs_by_status`); `active` and `completed`, the common statuses, scan ids (at
+   * most `LIST_SCAN_BUDGET` a page) so that a job completing writes no index entry.
+   */
+  list(query: JobListQuery): RowPage<JobRow> {
+    const indexed = query.status === "paused" || query.status === "cancelled";
+    const where = and(
+      indexed && query.status ? and(eq(jobs.status, query.status), RARE_JOB_STATUS) : undefined,
       query.priority ? eq(jobs.priority, query.priority) : undefined,
       query.cursor ? gt(jobs.id, query.cursor) : undefined,
-    ];
+    );
+    if (query.status && !indexed) {
+      const scanned = this.db
+        .select({ id: jobs.id, status: jobs.status })
+        .from(jobs)
+        .where(where)
+        .orderBy(asc(jobs.id))
+        .limit(LIST_SCAN_BUDGET)
+        .all();
+      return pageFromScan(
+        scanned.map((r) => ({ id: r.id, matches: r.status === query.status })),
+        LIST_SCAN_BUDGET,
+        query.limit,
+        (id) => this.get(id),
+      );
+    }
     const rows = this.db
       .select()
       .from(jobs)
-      .where(and(...conditions))
+      .where(where)
       .orderBy(asc(jobs.id))
       .limit(query.limit + 1)
       .all();

@@ -17,6 +17,7 @@ import {
 import { chunks } from "./chunks";
 import type { Counters } from "./counters";
 import type { Database } from "./database";
+import { LIST_SCAN_BUDGET, pageFromScan, type RowPage } from "./scan-page";
 import {
   ACTIVE_RUNS,
   type AttemptRow,
@@ -26,9 +27,6 @@ import {
   runs,
   UNUSUAL_RUNS,
 } from "./schema";
-
-/** Rows a status filter without an index may scan for one page. */
-export const LIST_SCAN_BUDGET = 5_000;
 
 export interface NewRun {
   scheduledFor: number;
@@ -302,11 +300,7 @@ export class RunStore {
   }
 
   /** A status filter without an index: scans at most `LIST_SCAN_BUDGET` ids, newest first. */
-  private scanForStatus(
-    where: SQL | undefined,
-    status: string,
-    limit: number,
-  ): { rows: RunRow[]; nextCursor: string | null } {
+  private scanForStatus(where: SQL | undefined, status: string, limit: number): RowPage<RunRow> {
     const scanned = this.db
       .select({ id: runs.id, status: runs.status })
       .from(runs)
@@ -314,15 +308,12 @@ export class RunStore {
       .orderBy(desc(runs.id))
       .limit(LIST_SCAN_BUDGET)
       .all();
-    const matching = scanned.filter((r) => r.status === status);
-    const page = matching
-      .slice(0, limit)
-      .map((r) => this.get(r.id))
-      .filter((r): r is RunRow => r !== undefined);
-    const last = page[page.length - 1]?.id ?? null;
-    if (matching.length > limit) return { rows: page, nextCursor: last };
-    const exhausted = scanned.length < LIST_SCAN_BUDGET;
-    return { rows: page, nextCursor: exhausted ? null : (scanned[scanned.length - 1]?.id ?? null) };
+    return pageFromScan(
+      scanned.map((r) => ({ id: r.id, matches: r.status === status })),
+      LIST_SCAN_BUDGET,
+      limit,
+      (id) => this.get(id),
+    );
   }
 }
 

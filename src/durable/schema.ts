@@ -87,7 +87,9 @@ export const jobs = sqliteTable(
     index("jobs_due")
       .on(t.priorityRank, t.nextRunAt)
       .where(sql`status = 'active' and next_run_at is not null`),
-    index("jobs_by_status").on(t.status, t.id),
+    // Status filters for the rarer statuses only: a one-time job that completes (active ->
+    // completed) then rewrites no entry. `active` and `completed` filters scan ids.
+    index("jobs_by_status").on(t.status, t.id).where(sql`status in ('paused', 'cancelled')`),
     index("jobs_by_priority").on(t.priority, t.id),
   ],
 );
