@@ -4,6 +4,7 @@ import m0001 from './0001_run_index_paths.sql';
 import m0002 from './0002_quiet_happy_path.sql';
 import m0003 from './0003_attempt_on_run.sql';
 import m0004 from './0004_rare_job_status_index.sql';
+import m0005 from './0005_pending_off_status_index.sql';
 
   export default {
     journal,
@@ -12,7 +13,8 @@ import m0004 from './0004_rare_job_status_index.sql';
 m0001,
 m0002,
 m0003,
-m0004
+m0004,
+m0005
     }
   }
   

@@ -15,8 +15,11 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** Statuses in which a run still occupies its job (for overlap policies). */
 export const ACTIVE_RUN_STATUSES = ["pending", "queued", "running", "retrying"] as const;
-/** A run that goes well passes through these; they are kept out of the status index (writes). */
-export const HAPPY_PATH_STATUSES = ["queued", "running", "succeeded"] as const;
+/**
+ * A run that goes well passes through these (born pending when it waits for capacity); they are
+ * kept out of the status index, so a run's happy path rewrites no index entry for its status.
+ */
+export const HAPPY_PATH_STATUSES = ["pending", "queued", "running", "succeeded"] as const;
 /** Statuses that count against the tenant's in-flight cap. */
 export const IN_FLIGHT_STATUSES = ["queued", "running"] as const;
 export const TERMINAL_RUN_STATUSES = [

@@ -258,7 +258,7 @@ export class RunStore {
   /**
    * Newest first; the cursor is the last id of the previous page. Worker, job, and the statuses
    * off the happy path have index paths (`runs_by_worker`, `runs_by_job`, `runs_by_status`;
-   * `runs_active_by_job` for a job's runs in progress). Happy-path statuses (queued, running,
+   * `runs_active_by_job` for a job's runs in progress). Happy-path statuses (pending, queued, running,
    * succeeded) have no index, to spare writes: those filters scan ids newest first, at most
    * `LIST_SCAN_BUDGET` rows a page, and a page may then hold fewer runs than asked with a
    * `next_cursor` to continue.

@@ -27,7 +27,7 @@ export const ACTIVE_RUNS = sql.raw(
   `status in (${ACTIVE_RUN_STATUSES.map((s) => `'${s}'`).join(", ")})`,
 );
 
-/** Statuses with a `runs_by_status` entry: all but the happy path (queued, running, succeeded). */
+/** Statuses with a `runs_by_status` entry: all but the happy path (pending, queued, running, succeeded). */
 export const UNUSUAL_RUNS = sql.raw(
   `status in (${RUN_STATUSES.filter((s) => !HAPPY_PATH_STATUSES.includes(s as never))
     .map((s) => `'${s}'`)
@@ -146,7 +146,7 @@ export const runs = sqliteTable(
     // "the job's runs in progress" (overlap policies, cancel, pause): only active runs have an
     // entry, so the lookup never reads the job's history, and finished runs cost no index writes.
     index("runs_active_by_job").on(t.jobId, t.id).where(ACTIVE_RUNS),
-    // Status filters and the dead letters. A run on the happy path (queued, running, succeeded)
+    // Status filters and the dead letters. A run on the happy path (pending, queued, running, succeeded)
     // has no entry, so those transitions rewrite no index; filters on those statuses scan by id.
     index("runs_by_status").on(t.status, t.id).where(UNUSUAL_RUNS),
     index("runs_by_worker").on(t.workerId, t.id).where(sql`worker_id is not null`),
