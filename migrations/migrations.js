@@ -5,6 +5,7 @@ import m0002 from './0002_quiet_happy_path.sql';
 import m0003 from './0003_attempt_on_run.sql';
 import m0004 from './0004_rare_job_status_index.sql';
 import m0005 from './0005_pending_off_status_index.sql';
+import m0006 from './0006_occurrence_run_ids.sql';
 
   export default {
     journal,
@@ -14,7 +15,8 @@ m0001,
 m0002,
 m0003,
 m0004,
-m0005
+m0005,
+m0006
     }
   }
   

@@ -68,3 +68,27 @@ describe("a cron occurrence in a repeated fall-back hour", () => {
     await callJson(`/v1/jobs/${job.id}`, { token: tenant.token, method: "DELETE" }, 200);
   });
 });
+
+describe("the occurrence key", () => {
+  it("keeps an occurrence materialized twice (say, after a crash before the job advanced) one run", async () => {
+    const tenant = await createTenant();
+    const job = await createJob(tenant, { schedule: { at: soon(3600) } });
+    const at = Date.now() - 1_000;
+    const created = await insideScheduler(tenant.id, (s) =>
+      s.transaction(() => {
+        const row = s.jobs.require(job.id);
+        return [0, 1].map(
+          () =>
+            s.runs.create(
+              row,
+              { scheduledFor: at, trigger: "schedule", status: "pending", dispatchAt: at },
+              at,
+            )?.id ?? null,
+        );
+      }),
+    );
+    expect(created[0]).toMatch(/^run_/);
+    expect(created[1]).toBeNull();
+    expect((await runsOf(tenant, job.id)).map((r) => r.id)).toEqual([created[0]]);
+  });
+});

@@ -17,6 +17,15 @@ export function idFloor(prefix: string, ms: number): string {
   return `${prefix}_${encodeTime(ms)}`;
 }
 
+/**
+ * The id of the run of job `jobId`'s occurrence at `scheduledFor`: the occurrence's time, then the
+ * job id's 16 random characters. The same occurrence always gets the same id, so the primary key
+ * itself keeps an occurrence from becoming two runs, and ids sort by scheduled time.
+ */
+export function occurrenceRunId(jobId: string, scheduledFor: number): string {
+  return `run_${encodeTime(scheduledFor)}${jobId.slice(-16)}`;
+}
+
 /** Random characters from the ULID alphabet. */
 export function randomChars(length: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(length));

@@ -5,7 +5,7 @@
 import { and, asc, desc, eq, inArray, isNotNull, lt, lte, min, type SQL, sql } from "drizzle-orm";
 import type { AttemptOutcome, RunListQuery } from "../contract/run";
 import type { IdGenerator } from "../domain/ids";
-import { idFloor } from "../domain/ids";
+import { idFloor, occurrenceRunId } from "../domain/ids";
 import { fail } from "../domain/problem";
 import {
   ACTIVE_RUN_STATUSES,
@@ -53,11 +53,15 @@ export class RunStore {
   }
 
   /**
-   * Creates the run of one occurrence. The unique occurrence key makes a second creation of the
+   * Creates the run of one occurrence. Its id is derived from the occurrence, so a second creation of the
    * same (job, scheduled time) a no-op that returns undefined.
    */
   create(job: JobRow, init: NewRun, now: number, reason?: string): RunRow | undefined {
-    const id = this.ids.next("run", now);
+    // A manual run is a new occurrence each time; a scheduled one is named by its occurrence.
+    const id =
+      init.trigger === "manual"
+        ? this.ids.next("run", now)
+        : occurrenceRunId(job.id, init.scheduledFor);
     const key =
       init.trigger === "manual"
         ? `${job.id}@manual:${id}`
@@ -93,7 +97,7 @@ export class RunStore {
     const inserted = this.db
       .insert(runs)
       .values(row)
-      .onConflictDoNothing({ target: runs.key })
+      .onConflictDoNothing({ target: runs.id })
       .returning({ id: runs.id })
       .all();
     if (!inserted.length) return undefined;

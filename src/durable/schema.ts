@@ -3,14 +3,7 @@
  * Indexes exist for exactly the queries the object runs; each is named after its query.
  */
 import { sql } from "drizzle-orm";
-import {
-  index,
-  integer,
-  primaryKey,
-  sqliteTable,
-  text,
-  uniqueIndex,
-} from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { type HttpTarget, JOB_STATUSES, OVERLAP_POLICIES } from "../contract/job";
 import { ATTEMPT_OUTCOMES } from "../contract/run";
 import type { ScheduleInput } from "../contract/schedule";
@@ -111,7 +104,10 @@ export const runs = sqliteTable(
   {
     id: text("id").primaryKey(),
     jobId: text("job_id").notNull(),
-    /** Occurrence key (job id and scheduled time), unique so an occurrence never becomes two runs. */
+    /**
+     * Occurrence key (job id and scheduled time), for people. Uniqueness is the primary key's: a
+     * scheduled run's id is derived from its occurrence (`occurrenceRunId`).
+     */
     key: text("key").notNull(),
     trigger: text("trigger", { enum: ["schedule", "manual"] }).notNull(),
     status: text("status", { enum: RUN_STATUSES }).notNull(),
@@ -138,7 +134,6 @@ export const runs = sqliteTable(
     attemptRecord: text("attempt_record", { mode: "json" }).$type<AttemptRecord>(),
   },
   (t) => [
-    uniqueIndex("runs_by_key").on(t.key),
     // "next runs to send, highest priority first, oldest first".
     index("runs_dispatch").on(t.priorityRank, t.dispatchAt).where(sql`dispatch_at is not null`),
     index("runs_lease").on(t.leaseExpiresAt).where(sql`lease_expires_at is not null`),
