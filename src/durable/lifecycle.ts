@@ -15,6 +15,7 @@ import type { Counters } from "./counters";
 import type { JobStore } from "./job-store";
 import type { RunStore } from "./run-store";
 import type { JobRow, RunRow } from "./schema";
+import type { SendBudget } from "./send-budget";
 
 /**
  * A sent run's lease is this + its job's timeout + the margin: time to be claimed, then to run.
@@ -66,13 +67,13 @@ export class RunLifecycle {
    * Turns a due job into runs and advances it. Occurrences later than the catch-up window (plus
    * the grace) are recorded as `missed`; of those inside it only the latest runs (coalesced).
    */
-  materialize(job: JobRow, now: number): void {
+  materialize(job: JobRow, now: number, budget?: SendBudget): void {
     const first = job.nextRunAt;
     if (first === null || first > now) return;
     const windowStart = now - job.catchupWindowSeconds * 1000 - CATCHUP_GRACE_MS;
     let lastRunId = job.lastRunId;
     const occur = (at: number, kind: "run" | "missed") => {
-      lastRunId = this.occur({ ...job, lastRunId }, at, kind, now)?.id ?? lastRunId;
+      lastRunId = this.occur({ ...job, lastRunId }, at, kind, now, budget)?.id ?? lastRunId;
     };
     if (!isCron(job.schedule)) {
       occur(first, first < windowStart ? "missed" : "run");
@@ -119,6 +120,7 @@ export class RunLifecycle {
     scheduledFor: number,
     kind: "run" | "missed",
     now: number,
+    budget?: SendBudget,
   ): RunRow | undefined {
     if (kind === "missed")
       return this.logCreated(
@@ -170,6 +172,21 @@ export class RunLifecycle {
           break;
       }
     }
+    if (dispatchAt !== null && dispatchAt <= now && budget?.admits(job.priorityRank)) {
+      const run = this.runs.create(
+        job,
+        {
+          scheduledFor,
+          trigger: "schedule",
+          status: "queued",
+          dispatchAt: null,
+          leaseExpiresAt: this.leaseFrom(now, job),
+        },
+        now,
+      );
+      if (run) budget.messages.push(this.dispatched(run, now));
+      return this.logCreated(run);
+    }
     return this.logCreated(
       this.runs.create(
         job,
@@ -182,7 +199,8 @@ export class RunLifecycle {
   /** Logs a new run: `run.created`, or `run.missed` / `run.skipped` for one born final. */
   private logCreated(run: RunRow | undefined): RunRow | undefined {
     if (!run) return run;
-    const event = run.status === "pending" ? "run.created" : `run.${run.status}`;
+    const routine = run.status === "pending" || run.status === "queued";
+    const event = routine ? "run.created" : `run.${run.status}`;
     this.log(
       event,
       run,
@@ -191,7 +209,7 @@ export class RunLifecycle {
         scheduled_for: new Date(run.scheduledFor).toISOString(),
         ...(run.lastError ? { reason: run.lastError } : {}),
       },
-      run.status === "pending" ? "debug" : "info",
+      routine ? "debug" : "info",
     );
     return run;
   }
@@ -226,27 +244,36 @@ export class RunLifecycle {
    */
   markQueued(ready: RunRow[], now: number): RunMessage[] {
     return ready.map((run) => {
-      const timeoutMs =
-        (this.jobs.get(run.jobId)?.timeoutSeconds ?? LIMITS.maxTimeoutSeconds) * 1000;
       this.runs.transition(run, "queued", {
         dispatchAt: null,
-        leaseExpiresAt: now + QUEUED_LEASE_MS + timeoutMs + RUNNING_LEASE_MARGIN_MS,
+        leaseExpiresAt: this.leaseFrom(now, this.jobs.get(run.jobId)),
       });
-      this.debug("run.dispatched", run, {
-        attempt: run.attempt + 1,
-        scheduled_for: new Date(run.scheduledFor).toISOString(),
-      });
-      return {
-        tenant_id: this.tenantId,
-        run_id: run.id,
-        job_id: run.jobId,
-        attempt: run.attempt + 1,
-        key: run.key,
-        scheduled_for: run.scheduledFor,
-        priority: run.priority,
-        dispatched_at: now,
-      };
+      return this.dispatched(run, now);
     });
+  }
+
+  /** A sent run's lease: time to be claimed, then the job's timeout and the margin to report. */
+  private leaseFrom(now: number, job: JobRow | undefined): number {
+    const timeoutMs = (job?.timeoutSeconds ?? LIMITS.maxTimeoutSeconds) * 1000;
+    return now + QUEUED_LEASE_MS + timeoutMs + RUNNING_LEASE_MARGIN_MS;
+  }
+
+  /** The message of a run just marked queued (its next attempt), with its debug line. */
+  private dispatched(run: RunRow, now: number): RunMessage {
+    this.debug("run.dispatched", run, {
+      attempt: run.attempt + 1,
+      scheduled_for: new Date(run.scheduledFor).toISOString(),
+    });
+    return {
+      tenant_id: this.tenantId,
+      run_id: run.id,
+      job_id: run.jobId,
+      attempt: run.attempt + 1,
+      key: run.key,
+      scheduled_for: run.scheduledFor,
+      priority: run.priority,
+      dispatched_at: now,
+    };
   }
 
   /** Puts runs whose messages could not be sent back to waiting, to be sent again shortly. */

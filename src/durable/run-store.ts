@@ -31,9 +31,11 @@ import {
 export interface NewRun {
   scheduledFor: number;
   trigger: RunRow["trigger"];
-  status: "pending" | "skipped" | "missed";
+  /** `queued` when it is sent at once: it then gets its lease and never waits as pending. */
+  status: "pending" | "queued" | "skipped" | "missed";
   /** When a pending run may be sent; null holds it back (buffer_one, paused job). */
   dispatchAt: number | null;
+  leaseExpiresAt?: number;
 }
 
 export class RunStore {
@@ -66,7 +68,8 @@ export class RunStore {
       init.trigger === "manual"
         ? `${job.id}@manual:${id}`
         : `${job.id}@${new Date(init.scheduledFor).toISOString()}`;
-    const terminal = init.status !== "pending";
+    const terminal = init.status === "skipped" || init.status === "missed";
+    const queued = init.status === "queued";
     const row: RunRow = {
       id,
       jobId: job.id,
@@ -79,8 +82,8 @@ export class RunStore {
       attempt: 0,
       maxAttempts: job.maxAttempts,
       dueAt: init.scheduledFor,
-      dispatchAt: terminal ? null : init.dispatchAt,
-      leaseExpiresAt: null,
+      dispatchAt: terminal || queued ? null : init.dispatchAt,
+      leaseExpiresAt: queued ? (init.leaseExpiresAt ?? null) : null,
       workerId: null,
       startedAt: null,
       finishedAt: terminal ? now : null,
@@ -101,6 +104,7 @@ export class RunStore {
       .returning({ id: runs.id })
       .all();
     if (!inserted.length) return undefined;
+    if (queued) this.counters.add("scheduler_runs_dispatched_total", { priority: row.priority });
     if (terminal)
       this.counters.add("scheduler_runs_finished_total", {
         status: row.status,

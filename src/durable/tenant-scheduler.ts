@@ -44,6 +44,7 @@ import { renderMetrics } from "./metrics";
 import { runQueues, sendRunMessages } from "./run-queues";
 import { RunStore } from "./run-store";
 import { idempotencyKeys, type JobRow, type TenantRow } from "./schema";
+import { SendBudget } from "./send-budget";
 import { type Credential, TenantStore } from "./tenant-store";
 import { attemptView, iso, runView, tenantView } from "./views";
 
@@ -526,16 +527,22 @@ export class TenantScheduler extends DurableObject<Env> {
     const lifecycle = this.lifecycle;
     const expired = this.runs.expiredLeases(now, ALARM_BATCH);
     const due = this.jobs.due(now, ALARM_BATCH);
-    const pruned = this.transaction(() => {
+    const { pruned, messages, sendable } = this.transaction(() => {
       for (const run of expired) lifecycle.expireLease(run, now);
-      for (const job of due) this.materializeIsolated(lifecycle, job, now);
+      // Capacity after the expiries: waiting runs and the round's new runs share it (send-budget.ts).
+      const capacity = this.sendCapacity(maxInFlight);
+      const ready =
+        capacity > 0 ? this.runs.readyToDispatch(now, capacity, this.lowestSendableRank()) : [];
+      const budget = new SendBudget(capacity, ready, this.lowestSendableRank());
+      for (const job of due) this.materializeIsolated(lifecycle, job, now, budget);
+      const waiting = lifecycle.markQueued(budget.readyToSend(), now);
       this.pruneIdempotencyKeys(now);
-      return this.runs.pruneFinished(this.retentionCutoff(now), ALARM_BATCH);
+      return {
+        pruned: this.runs.pruneFinished(this.retentionCutoff(now), ALARM_BATCH),
+        messages: [...budget.messages, ...waiting],
+        sendable: Math.min(capacity, ALARM_BATCH),
+      };
     });
-    const capacity = this.sendCapacity(maxInFlight);
-    const ready =
-      capacity > 0 ? this.runs.readyToDispatch(now, capacity, this.lowestSendableRank()) : [];
-    const messages = this.transaction(() => lifecycle.markQueued(ready, now));
     const unsent = await sendRunMessages(runQueues(this.env), messages);
     if (unsent.length) {
       logError("dispatch.send_failed", {
@@ -548,7 +555,7 @@ export class TenantScheduler extends DurableObject<Env> {
       expired.length === ALARM_BATCH ||
       due.length === ALARM_BATCH ||
       pruned === ALARM_BATCH ||
-      (ready.length === ALARM_BATCH && capacity === ALARM_BATCH)
+      (messages.length === ALARM_BATCH && sendable === ALARM_BATCH)
     );
   }
 
@@ -557,12 +564,19 @@ export class TenantScheduler extends DurableObject<Env> {
    * data, a cron-parser failure) is logged and tried again a minute later; without this, its error
    * would roll back the whole round and the alarm's retries would stall every job of the tenant.
    */
-  private materializeIsolated(lifecycle: RunLifecycle, job: JobRow, now: number): void {
+  private materializeIsolated(
+    lifecycle: RunLifecycle,
+    job: JobRow,
+    now: number,
+    budget: SendBudget,
+  ): void {
     const counters = this.counters.snapshot();
+    const mark = budget.mark();
     try {
-      this.ctx.storage.transactionSync(() => lifecycle.materialize(job, now));
+      this.ctx.storage.transactionSync(() => lifecycle.materialize(job, now, budget));
     } catch (error) {
       this.counters.restore(counters);
+      budget.rollback(mark);
       logError(
         "job.materialize_failed",
         { tenant_id: this.tenants.require().id, job_id: job.id },
