@@ -12,7 +12,7 @@ import {
   waitFor,
 } from "./support/api";
 import { has, runDetail, runsOf, waitForRun, waitForRuns } from "./support/runs";
-import { fireAlarm, sqlIn } from "./support/tenant-object";
+import { expireLease, fireAlarm, sqlIn } from "./support/tenant-object";
 
 /** A tenant with a job firing every second whose target answers after `delayMs`. */
 async function everySecondJob(overlap: string, delayMs: number) {
@@ -164,12 +164,7 @@ describe("leases, catch-up, pause and cancel", () => {
     });
     const [run] = await waitForRuns(tenant, job.id, has("running"), "the run to start");
     // The consumer "dies": its lease runs out (we move it into the past) and the alarm notices.
-    await sqlIn(
-      tenant.id,
-      "update runs set lease_expires_at = ? where id = ?",
-      Date.now() - 1,
-      run?.id,
-    );
+    await expireLease(tenant.id, run?.id);
     await fireAlarm(tenant.id);
     const detail = await runDetail(tenant, run?.id);
     expect(detail.status).toBe("retrying");

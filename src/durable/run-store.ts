@@ -17,6 +17,7 @@ import {
 import { chunks } from "./chunks";
 import type { Counters } from "./counters";
 import type { Database } from "./database";
+import type { LeaseTable } from "./lease-table";
 import { LIST_SCAN_BUDGET, pageFromScan, type RowPage } from "./scan-page";
 import {
   ACTIVE_RUNS,
@@ -46,6 +47,7 @@ export class RunStore {
     private readonly db: Database,
     private readonly ids: IdGenerator,
     private readonly counters: Counters,
+    private readonly leases: LeaseTable,
   ) {
     this.byId = this.db
       .select()
@@ -104,6 +106,7 @@ export class RunStore {
       .returning({ id: runs.id })
       .all();
     if (!inserted.length) return undefined;
+    if (row.leaseExpiresAt !== null) this.leases.set(row.id, row.leaseExpiresAt);
     if (queued) this.counters.add("scheduler_runs_dispatched_total", { priority: row.priority });
     if (terminal)
       this.counters.add("scheduler_runs_finished_total", {
@@ -140,12 +143,14 @@ export class RunStore {
       .set({ ...fields, status: to })
       .where(eq(runs.id, run.id))
       .run();
+    if (fields.leaseExpiresAt !== undefined) this.leases.set(run.id, fields.leaseExpiresAt);
     return { ...run, ...fields, status: to };
   }
 
   /** Changes fields that are not the status (a held run released, a lease renewed). */
   patch(run: RunRow, fields: Partial<Omit<RunRow, "status" | "id">>): RunRow {
     this.db.update(runs).set(fields).where(eq(runs.id, run.id)).run();
+    if (fields.leaseExpiresAt !== undefined) this.leases.set(run.id, fields.leaseExpiresAt);
     return { ...run, ...fields };
   }
 
@@ -200,22 +205,24 @@ export class RunStore {
   }
 
   nextLeaseExpiry(): number | null {
-    const row = this.db
-      .select({ at: min(runs.leaseExpiresAt) })
-      .from(runs)
-      .where(isNotNull(runs.leaseExpiresAt))
-      .get();
-    return row?.at ?? null;
+    return this.leases.earliest();
   }
 
+  /** Sent runs whose lease ended by `now` (see lease-table.ts), earliest first. */
   expiredLeases(now: number, limit: number): RunRow[] {
+    return this.leases
+      .expired(now, limit)
+      .map((id) => this.get(id))
+      .filter((r): r is RunRow => r !== undefined);
+  }
+
+  /** Every stored lease, to load the lease table when the object starts (one scan of the runs). */
+  storedLeases(): { id: string; lease_expires_at: number }[] {
     return this.db
-      .select()
+      .select({ id: runs.id, lease_expires_at: runs.leaseExpiresAt })
       .from(runs)
-      .where(and(isNotNull(runs.leaseExpiresAt), lte(runs.leaseExpiresAt, now)))
-      .orderBy(asc(runs.leaseExpiresAt))
-      .limit(limit)
-      .all();
+      .where(isNotNull(runs.leaseExpiresAt))
+      .all() as { id: string; lease_expires_at: number }[];
   }
 
   /**

@@ -120,7 +120,10 @@ export const runs = sqliteTable(
     dueAt: integer("due_at").notNull(),
     /** Set exactly while the run waits to be sent to a queue (null when held back). */
     dispatchAt: integer("dispatch_at"),
-    /** Set while queued or running: past it, the message or consumer is presumed lost. */
+    /**
+     * Set while queued or running: past it, the message or consumer is presumed lost. Not indexed:
+     * the object keeps these in memory (lease-table.ts) and loads them when it starts.
+     */
     leaseExpiresAt: integer("lease_expires_at"),
     workerId: text("worker_id"),
     startedAt: integer("started_at"),
@@ -136,7 +139,6 @@ export const runs = sqliteTable(
   (t) => [
     // "next runs to send, highest priority first, oldest first".
     index("runs_dispatch").on(t.priorityRank, t.dispatchAt).where(sql`dispatch_at is not null`),
-    index("runs_lease").on(t.leaseExpiresAt).where(sql`lease_expires_at is not null`),
     index("runs_by_job").on(t.jobId, t.id),
     // "the job's runs in progress" (overlap policies, cancel, pause): only active runs have an
     // entry, so the lookup never reads the job's history, and finished runs cost no index writes.

@@ -39,6 +39,7 @@ import { Counters, labelKey } from "./counters";
 import { applyMigrations, type Database, hasSchema, openDatabase, RowMeter } from "./database";
 import { reconcileGauges } from "./gauge-check";
 import { JobStore } from "./job-store";
+import { LeaseTable } from "./lease-table";
 import { RunLifecycle } from "./lifecycle";
 import { renderMetrics } from "./metrics";
 import { runQueues, sendRunMessages } from "./run-queues";
@@ -69,6 +70,7 @@ export interface Page<T> {
 export class TenantScheduler extends DurableObject<Env> {
   private readonly meter = new RowMeter();
   private readonly counters = new Counters();
+  private readonly leases = new LeaseTable();
   private reportedRows = { read: 0, written: 0 };
   private bucket: TokenBucket | undefined;
   private readonly db: Database;
@@ -85,7 +87,7 @@ export class TenantScheduler extends DurableObject<Env> {
     this.db = openDatabase(ctx.storage, this.meter);
     this.tenants = new TenantStore(this.db);
     this.jobs = new JobStore(this.db, this.ids, this.counters);
-    this.runs = new RunStore(this.db, this.ids, this.counters);
+    this.runs = new RunStore(this.db, this.ids, this.counters, this.leases);
     this.attempts = new AttemptStore(this.db);
     // An object that never held a tenant stays empty: a token naming an unknown tenant must not
     // create storage, so the schema is only created by `initialize`.
@@ -94,6 +96,7 @@ export class TenantScheduler extends DurableObject<Env> {
         await applyMigrations(this.db);
         this.initialized = true;
         this.checkGauges();
+        this.leases.load(this.runs.storedLeases());
       }
     });
   }
@@ -572,8 +575,11 @@ export class TenantScheduler extends DurableObject<Env> {
   ): void {
     const counters = this.counters.snapshot();
     const mark = budget.mark();
+    const leases = this.leases.begin();
+    let committed = false;
     try {
       this.ctx.storage.transactionSync(() => lifecycle.materialize(job, now, budget));
+      committed = true;
     } catch (error) {
       this.counters.restore(counters);
       budget.rollback(mark);
@@ -583,6 +589,8 @@ export class TenantScheduler extends DurableObject<Env> {
         error,
       );
       this.jobs.save({ ...job, nextRunAt: now + MATERIALIZE_RETRY_MS });
+    } finally {
+      this.leases.end(leases, committed);
     }
   }
 
@@ -749,15 +757,21 @@ export class TenantScheduler extends DurableObject<Env> {
    */
   private transaction<T>(fn: () => T): T {
     const before = this.counters.snapshot();
+    const leases = this.leases.begin();
+    let committed = false;
     try {
-      return this.ctx.storage.transactionSync(() => {
+      const value = this.ctx.storage.transactionSync(() => {
         const value = fn();
         this.counters.flush(this.db);
         return value;
       });
+      committed = true;
+      return value;
     } catch (error) {
       this.counters.restore(before);
       throw error;
+    } finally {
+      this.leases.end(leases, committed);
     }
   }
 

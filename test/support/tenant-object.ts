@@ -67,3 +67,10 @@ export function queueWithoutSending(tenantId: string, jobIds: string[]): Promise
     });
   });
 }
+
+/** Moves a sent run's lease into the past, as time would (stored row and the object's table). */
+export function expireLease(tenantId: string, runId: string): Promise<void> {
+  return insideScheduler(tenantId, (s) => {
+    s.transaction(() => s.runs.patch(s.runs.require(runId), { leaseExpiresAt: Date.now() - 1 }));
+  });
+}
