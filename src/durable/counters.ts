@@ -1,8 +1,10 @@
 /**
  * Metric counters and histograms of the tenant, buffered in memory and added to the `counters`
- * table in one upsert per key when a request that writes anyway (or the alarm) ends, so read-only
- * requests add no writes. Counts buffered when an idle object is evicted are lost; Prometheus
- * treats that like any counter reset.
+ * table in one upsert per key at most once a second (when a request that writes, or the alarm,
+ * ends), so read-only requests add no writes and a burst writes each key once a second, not per
+ * run. Readers see stored plus buffered values. Deltas buffered when the object is evicted or
+ * crashes are lost (at most a second's worth); the gauges among them are recomputed from the
+ * rows when the object starts (gauge-check.ts).
  */
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "./database";
@@ -50,6 +52,11 @@ export class Counters {
 
   restore(snapshot: Map<string, { name: string; labels: string; value: number }>): void {
     this.buffer = snapshot;
+  }
+
+  /** Whether deltas wait to be written. */
+  pending(): boolean {
+    return this.buffer.size > 0;
   }
 
   flush(db: Database): void {

@@ -59,6 +59,8 @@ const ALARM_BATCH = 100;
 const MAX_QUEUED_PER_TENANT = 100;
 /** A job whose materialization failed is tried again this much later. */
 const MATERIALIZE_RETRY_MS = 60_000;
+/** Buffered counter deltas are written at most this often (and the alarm wakes to write them). */
+const COUNTER_FLUSH_MS = 1_000;
 /** A stored alarm this far in the past is treated as lost and set again. */
 const STALE_ALARM_MS = 30_000;
 
@@ -72,6 +74,8 @@ export class TenantScheduler extends DurableObject<Env> {
   private readonly counters = new Counters();
   private readonly leases = new LeaseTable();
   private reportedRows = { read: 0, written: 0 };
+  private countersFlushedAt = 0;
+  private flushOwed = false;
   private bucket: TokenBucket | undefined;
   private readonly db: Database;
   private readonly ids = new IdGenerator();
@@ -612,6 +616,8 @@ export class TenantScheduler extends DurableObject<Env> {
     if (this.sendCapacity(maxInFlight(tenant)) > 0) {
       candidates.push(this.runs.nextDispatchAt(this.lowestSendableRank()));
     }
+    // Only deltas of writes are owed a flush: a read on an idle tenant must not cause a write.
+    if (this.flushOwed) candidates.push(this.countersFlushedAt + COUNTER_FLUSH_MS);
     const times = candidates.filter((t): t is number => t !== null);
     return times.length ? Math.min(...times) : null;
   }
@@ -657,11 +663,28 @@ export class TenantScheduler extends DurableObject<Env> {
     );
     this.reportedRows = { read: this.meter.rowsRead, written: this.meter.rowsWritten };
     if (mutated) {
-      this.counters.flush(this.db);
+      this.flushCounters(Date.now());
       await this.rearm(immediately);
     } else {
       await this.ensureAlarm();
     }
+  }
+
+  /**
+   * Writes buffered counter deltas at most once per `COUNTER_FLUSH_MS`: one upsert per changed key
+   * for all the runs of that second instead of per transaction. Deltas only enter the buffer with
+   * a committed change (a rolled-back transaction restores it). A crash loses at most the last
+   * second's deltas: gauges are recomputed from the rows at start, monotonic counters undercount.
+   */
+  private flushCounters(now: number): void {
+    if (!this.counters.pending()) return;
+    if (now - this.countersFlushedAt < COUNTER_FLUSH_MS) {
+      this.flushOwed = true;
+      return;
+    }
+    this.ctx.storage.transactionSync(() => this.counters.flush(this.db));
+    this.countersFlushedAt = now;
+    this.flushOwed = false;
   }
 
   /**
@@ -752,19 +775,16 @@ export class TenantScheduler extends DurableObject<Env> {
   // ---- plumbing ----
 
   /**
-   * Runs `fn` atomically; gauge deltas it buffered are persisted in the same transaction, and
-   * dropped with it when it rolls back (a kept delta would drift the gauges that quotas read).
+   * Runs `fn` atomically. Counter and gauge deltas it buffered, and lease changes, are dropped
+   * when it rolls back (a kept delta would drift the gauges that quotas read); committed deltas
+   * are written by `flushCounters`.
    */
   private transaction<T>(fn: () => T): T {
     const before = this.counters.snapshot();
     const leases = this.leases.begin();
     let committed = false;
     try {
-      const value = this.ctx.storage.transactionSync(() => {
-        const value = fn();
-        this.counters.flush(this.db);
-        return value;
-      });
+      const value = this.ctx.storage.transactionSync(fn);
       committed = true;
       return value;
     } catch (error) {
