@@ -29,11 +29,10 @@ export const commonErrors = {
   429: problemDoc("Over the tier's request rate; see Retry-After"),
 } as const;
 
-export const Cursor = z
-  .string()
-  .max(200)
-  .optional()
-  .openapi({ description: "next_cursor of the previous page" });
+export const Cursor = z.string().max(200).optional().openapi({
+  description:
+    "next_cursor of the previous page. Filters on common statuses scan at most 5,000 rows a page, so a page may hold fewer items than `limit` while `next_cursor` is set: follow it until it is null.",
+});
 
 export const PageLimit = (max: number, fallback: number) =>
   z.coerce
