@@ -21,7 +21,7 @@ const SOURCE = process.env.BENCH_SOURCE_DIR ?? ROOT;
 const READY_TIMEOUT_MS = 90_000;
 
 /** A port that was free a moment ago on 127.0.0.1. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.on("error", reject);

@@ -2,11 +2,11 @@
 // (run.ts sets W2's ratio and baseline lag from this result). Skipped when redis-server is missing.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import type { SinkJob } from "../bullmq-worker.ts";
 import type { WorkloadResult } from "../report.ts";
 import { perSecond } from "../stats.ts";
+import { freePort } from "../system.ts";
 import { awaitDeliveries, type Context, dueAfterCreating, duplicateCount } from "./common.ts";
 
 const CONCURRENCY = 50;
@@ -25,33 +25,6 @@ function onPath(command: string): boolean {
   });
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once `child` prints `text` on stdout; rejects if it exits or takes longer than `ms`. */
-function waitForOutput(child: ChildProcess, text: string, ms: number): Promise<void> {
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no "${text}" within ${ms} ms: ${output}`)),
-      ms,
-    );
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-2000);
-      if (output.includes(text)) {
-        clearTimeout(timer);
-        resolve();
-      }
     });
     child.stderr?.on("data", (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-2000);
