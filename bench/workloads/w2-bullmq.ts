@@ -25,6 +25,20 @@ function onPath(command: string): boolean {
   });
 }
 
+/** Resolves once `child` prints `text` on stdout; rejects if it exits or takes longer than `ms`. */
+function waitForOutput(child: ChildProcess, text: string, ms: number): Promise<void> {
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no "${text}" within ${ms} ms: ${output}`)),
+      ms,
+    );
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-2000);
+      if (output.includes(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
     child.stderr?.on("data", (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-2000);
