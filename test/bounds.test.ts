@@ -72,7 +72,8 @@ describe("runs in progress per job", () => {
     await insideScheduler(tenant.id, (s) =>
       s.transaction(() => {
         const row = s.jobs.require(job.id);
-        for (let i = 0; i < LIMITS.maxActiveRunsPerJob; i++) s.lifecycle.trigger(row, Date.now());
+        for (let i = 0; i < LIMITS.maxActiveRunsPerJob; i++)
+          s.lifecycle.occurrences.trigger(row, Date.now());
       }),
     );
     const refused = await expectProblem(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CATCHUP_GRACE_MS } from "../src/durable/lifecycle";
+import { CATCHUP_GRACE_MS } from "../src/durable/occurrences";
 import { callJson, createJob, createTenant, deliveriesAt } from "./support/api";
 import { has, runsOf, soon, waitForRuns } from "./support/runs";
 import { fireAlarm, insideScheduler, sqlIn } from "./support/tenant-object";
@@ -58,7 +58,7 @@ describe("a cron occurrence in a repeated fall-back hour", () => {
       s.transaction(() => {
         const row = { ...s.jobs.require(job.id), nextRunAt: second };
         s.jobs.save(row);
-        s.lifecycle.materialize(row, second + 10);
+        s.lifecycle.occurrences.materialize(row, second + 10);
       }),
     );
     const runs = await runsOf(tenant, job.id);

@@ -40,8 +40,8 @@ import { applyMigrations, type Database, hasSchema, openDatabase, RowMeter } fro
 import { reconcileGauges } from "./gauge-check";
 import { JobStore } from "./job-store";
 import { LeaseTable } from "./lease-table";
-import { RunLifecycle } from "./lifecycle";
 import { renderMetrics } from "./metrics";
+import { RunLifecycle } from "./run-lifecycle";
 import { runQueues, sendRunMessages } from "./run-queues";
 import { RunStore } from "./run-store";
 import { idempotencyKeys, type JobRow, type TenantRow } from "./schema";
@@ -83,6 +83,7 @@ export class TenantScheduler extends DurableObject<Env> {
   private readonly jobs: JobStore;
   private readonly runs: RunStore;
   private readonly attempts: AttemptStore;
+  private readonly lifecycle: RunLifecycle;
   private initialized = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -93,6 +94,13 @@ export class TenantScheduler extends DurableObject<Env> {
     this.jobs = new JobStore(this.db, this.ids, this.counters);
     this.runs = new RunStore(this.db, this.ids, this.counters, this.leases);
     this.attempts = new AttemptStore(this.db);
+    this.lifecycle = new RunLifecycle(
+      () => this.tenants.require().id,
+      this.jobs,
+      this.runs,
+      this.attempts,
+      this.counters,
+    );
     // An object that never held a tenant stays empty: a token naming an unknown tenant must not
     // create storage, so the schema is only created by `initialize`.
     ctx.blockConcurrencyWhile(async () => {
@@ -116,16 +124,6 @@ export class TenantScheduler extends DurableObject<Env> {
         corrections: corrections.map((c) => `${c.name}{${c.labels}} ${c.stored} -> ${c.actual}`),
       });
     }
-  }
-
-  private get lifecycle(): RunLifecycle {
-    return new RunLifecycle(
-      this.tenants.require().id,
-      this.jobs,
-      this.runs,
-      this.attempts,
-      this.counters,
-    );
   }
 
   // ---- admin surface (the Worker checked the admin token) ----
@@ -315,7 +313,7 @@ export class TenantScheduler extends DurableObject<Env> {
           updatedAt: now,
         };
         this.jobs.save(cancelled, job);
-        this.lifecycle.cancelWaiting(cancelled, now, "job cancelled");
+        this.lifecycle.control.cancelWaiting(cancelled, now, "job cancelled");
         return this.jobs.view(cancelled);
       });
     });
@@ -335,7 +333,7 @@ export class TenantScheduler extends DurableObject<Env> {
           updatedAt: now,
         };
         this.jobs.save(paused, job);
-        this.lifecycle.hold(paused);
+        this.lifecycle.control.hold(paused);
         return this.jobs.view(paused);
       });
     });
@@ -354,7 +352,7 @@ export class TenantScheduler extends DurableObject<Env> {
         const status = job.nextRunAt === null ? "completed" : "active";
         const resumed: JobRow = { ...job, status, version: job.version + 1, updatedAt: now };
         this.jobs.save(resumed, job);
-        this.lifecycle.release(resumed, now);
+        this.lifecycle.control.release(resumed, now);
         return this.jobs.view(resumed);
       });
     });
@@ -365,7 +363,7 @@ export class TenantScheduler extends DurableObject<Env> {
     return this.tenantCall(credential, "write", () => {
       const job = this.jobs.require(id);
       if (job.status === "cancelled") throw fail.conflict(`Job ${id} is cancelled.`);
-      return this.transaction(() => runView(this.lifecycle.trigger(job, Date.now())));
+      return this.transaction(() => runView(this.lifecycle.occurrences.trigger(job, Date.now())));
     });
   }
 
@@ -422,7 +420,7 @@ export class TenantScheduler extends DurableObject<Env> {
         throw fail.conflict(`Run ${id} is ${run.status}; only unfinished runs can be cancelled.`);
       }
       return this.transaction(() =>
-        runView(this.lifecycle.cancel(run, Date.now(), "cancelled by request")),
+        runView(this.lifecycle.control.cancel(run, Date.now(), "cancelled by request")),
       );
     });
   }
@@ -434,7 +432,7 @@ export class TenantScheduler extends DurableObject<Env> {
         throw fail.conflict(`Run ${id} is ${run.status}; only dead runs can be replayed.`);
       const job = this.jobs.require(run.jobId);
       if (job.status === "cancelled") throw fail.conflict(`Job ${job.id} is cancelled.`);
-      return this.transaction(() => runView(this.lifecycle.replay(run, job, Date.now())));
+      return this.transaction(() => runView(this.lifecycle.control.replay(run, job, Date.now())));
     });
   }
 
@@ -471,12 +469,12 @@ export class TenantScheduler extends DurableObject<Env> {
       if (tenant.suspended) {
         // Suspension is a kill switch: queued runs go back to waiting instead of executing.
         this.transaction(() => {
-          for (const c of claims) lifecycle.recall(c, now);
+          for (const c of claims) lifecycle.attempts.recall(c, now);
         });
         return { claimed: [], signing_secrets: [] };
       }
       const claimed = this.transaction(() =>
-        claims.map((c) => lifecycle.claim(c, now, workerId)).filter((c) => c !== null),
+        claims.map((c) => lifecycle.attempts.claim(c, now, workerId)).filter((c) => c !== null),
       );
       return { claimed, signing_secrets: this.tenants.signingSecrets(now) };
     });
@@ -488,14 +486,14 @@ export class TenantScheduler extends DurableObject<Env> {
       const now = Date.now();
       const lifecycle = this.lifecycle;
       this.transaction(() => {
-        for (const result of results) lifecycle.report(result, now);
+        for (const result of results) lifecycle.attempts.report(result, now);
       });
     });
   }
 
   /**
    * Messages the queue dead-lettered. Only a run still queued for that very attempt is affected
-   * (one failed attempt, see `RunLifecycle.undeliverable`); a run that moved on, in particular one
+   * (one failed attempt, see `AttemptLifecycle.undeliverable`); a run that moved on, in particular one
    * whose attempt is running after a re-send, is left alone.
    */
   async markUndeliverable(
@@ -509,7 +507,7 @@ export class TenantScheduler extends DurableObject<Env> {
         for (const m of messages) {
           const run = this.runs.get(m.run_id);
           if (run?.status === "queued" && run.attempt + 1 === m.attempt)
-            lifecycle.undeliverable(run, now, m.reason);
+            lifecycle.attempts.undeliverable(run, now, m.reason);
         }
       });
     });
@@ -535,14 +533,14 @@ export class TenantScheduler extends DurableObject<Env> {
     const expired = this.runs.expiredLeases(now, ALARM_BATCH);
     const due = this.jobs.due(now, ALARM_BATCH);
     const { pruned, messages, sendable } = this.transaction(() => {
-      for (const run of expired) lifecycle.expireLease(run, now);
+      for (const run of expired) lifecycle.attempts.expireLease(run, now);
       // Capacity after the expiries: waiting runs and the round's new runs share it (send-budget.ts).
       const capacity = this.sendCapacity(maxInFlight);
       const ready =
         capacity > 0 ? this.runs.readyToDispatch(now, capacity, this.lowestSendableRank()) : [];
       const budget = new SendBudget(capacity, ready, this.lowestSendableRank());
       for (const job of due) this.materializeIsolated(lifecycle, job, now, budget);
-      const waiting = lifecycle.markQueued(budget.readyToSend(), now);
+      const waiting = lifecycle.dispatch.markQueued(budget.readyToSend(), now);
       this.pruneIdempotencyKeys(now);
       return {
         pruned: this.runs.pruneFinished(this.retentionCutoff(now), ALARM_BATCH),
@@ -556,7 +554,7 @@ export class TenantScheduler extends DurableObject<Env> {
         tenant_id: this.tenants.require().id,
         count: unsent.length,
       });
-      this.transaction(() => lifecycle.unsend(unsent, Date.now() + 1000));
+      this.transaction(() => lifecycle.dispatch.unsend(unsent, Date.now() + 1000));
     }
     return (
       expired.length === ALARM_BATCH ||
@@ -582,7 +580,7 @@ export class TenantScheduler extends DurableObject<Env> {
     const leases = this.leases.begin();
     let committed = false;
     try {
-      this.ctx.storage.transactionSync(() => lifecycle.materialize(job, now, budget));
+      this.ctx.storage.transactionSync(() => lifecycle.occurrences.materialize(job, now, budget));
       committed = true;
     } catch (error) {
       this.counters.restore(counters);

@@ -2,7 +2,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { JobStore } from "../../src/durable/job-store";
-import type { RunLifecycle } from "../../src/durable/lifecycle";
+import type { RunLifecycle } from "../../src/durable/run-lifecycle";
 import type { RunStore } from "../../src/durable/run-store";
 import type { RunMessage } from "../../src/queues/messages";
 
@@ -62,8 +62,8 @@ export function queueWithoutSending(tenantId: string, jobIds: string[]): Promise
   return insideScheduler(tenantId, (s) => {
     const now = Date.now();
     return s.transaction(() => {
-      const runs = jobIds.map((id) => s.lifecycle.trigger(s.jobs.require(id), now));
-      return s.lifecycle.markQueued(runs, now);
+      const runs = jobIds.map((id) => s.lifecycle.occurrences.trigger(s.jobs.require(id), now));
+      return s.lifecycle.dispatch.markQueued(runs, now);
     });
   });
 }

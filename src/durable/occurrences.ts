@@ -1,0 +1,202 @@
+/**
+ * Occurrences becoming runs: a due job's schedule (catch-up window, missed runs, coalescing), the
+ * job's overlap policy for each run, and manual triggers. Synchronous SQLite changes; callers wrap
+ * them in transactions.
+ */
+import { DEFAULTS, LIMITS } from "../domain/limits";
+import { isCron, nextCronTime, previousCronTime } from "../domain/schedule";
+import type { JobStore } from "./job-store";
+import type { RunControl } from "./run-control";
+import type { RunDispatch } from "./run-dispatch";
+import type { RunLog } from "./run-log";
+import type { RunStore } from "./run-store";
+import type { JobRow, RunRow } from "./schema";
+import type { SendBudget } from "./send-budget";
+
+/**
+ * Lateness an occurrence may have before its catch-up window starts counting. An alarm fires a few
+ * milliseconds after its time, and bounded rounds of a large burst a few seconds after; none of
+ * that is a miss, so `catchup_window_seconds: 0` means "only when on time", not "never".
+ */
+export const CATCHUP_GRACE_MS = 5_000;
+/** At most this many `missed` runs are recorded per job in one catch-up. */
+export const MAX_MISSED_RECORDED = 100;
+
+export class Occurrences {
+  constructor(
+    private readonly jobs: JobStore,
+    private readonly runs: RunStore,
+    private readonly control: RunControl,
+    private readonly dispatch: RunDispatch,
+    private readonly runLog: RunLog,
+  ) {}
+
+  /**
+   * Turns a due job into runs and advances it. Occurrences later than the catch-up window (plus
+   * the grace) are recorded as `missed`; of those inside it only the latest runs (coalesced).
+   */
+  materialize(job: JobRow, now: number, budget?: SendBudget): void {
+    const first = job.nextRunAt;
+    if (first === null || first > now) return;
+    const windowStart = now - job.catchupWindowSeconds * 1000 - CATCHUP_GRACE_MS;
+    let lastRunId = job.lastRunId;
+    const occur = (at: number, kind: "run" | "missed") => {
+      lastRunId = this.occur({ ...job, lastRunId }, at, kind, now, budget)?.id ?? lastRunId;
+    };
+    if (!isCron(job.schedule)) {
+      occur(first, first < windowStart ? "missed" : "run");
+      const fresh = this.current(job);
+      this.jobs.save({ ...fresh, status: "completed", nextRunAt: null, lastRunId }, fresh);
+      return;
+    }
+    const { cron } = job.schedule;
+    const timezone = job.schedule.timezone ?? DEFAULTS.timezone;
+    let occurrence: number | null = first;
+    for (
+      let missed = 0;
+      occurrence !== null && occurrence < windowStart && missed < MAX_MISSED_RECORDED;
+      missed++
+    ) {
+      occur(occurrence, "missed");
+      occurrence = nextCronTime(cron, timezone, occurrence);
+    }
+    // Occurrences still before the window are not recorded one by one, and those inside it are
+    // coalesced into the latest one, which runs.
+    let latest = previousCronTime(cron, timezone, now + 1);
+    // A job created inside a repeated fall-back hour, after its time's first instance, was given
+    // the second instance; previousCronTime answers the first (the rule for fixed hours), so the
+    // sequence's own due occurrence is the one to run.
+    if (occurrence !== null && occurrence <= now && (latest === null || latest < occurrence))
+      latest = occurrence;
+    if (occurrence !== null && latest !== null && latest >= Math.max(occurrence, windowStart))
+      occur(latest, "run");
+    // The next occurrence of the sequence, not "the next after now": after a late alarm inside a
+    // repeated fall-back hour, the latter would be the repeat the sequence skips.
+    const following = nextCronTime(cron, timezone, latest ?? now);
+    const fresh = this.current(job);
+    const status = following === null ? "completed" : fresh.status;
+    this.jobs.save({ ...fresh, nextRunAt: following, status, lastRunId }, fresh);
+  }
+
+  private current(job: JobRow): JobRow {
+    return this.jobs.get(job.id) ?? job;
+  }
+
+  /** Creates the run of one occurrence, applying the job's overlap policy. */
+  private occur(
+    job: JobRow,
+    scheduledFor: number,
+    kind: "run" | "missed",
+    now: number,
+    budget?: SendBudget,
+  ): RunRow | undefined {
+    if (kind === "missed")
+      return this.logCreated(
+        this.runs.create(
+          job,
+          { scheduledFor, trigger: "schedule", status: "missed", dispatchAt: null },
+          now,
+        ),
+      );
+    const active = this.runs.activeOfJob(job.id);
+    if (active.length >= LIMITS.maxActiveRunsPerJob) {
+      return this.logCreated(
+        this.runs.create(
+          job,
+          { scheduledFor, trigger: "schedule", status: "skipped", dispatchAt: null },
+          now,
+          `the job has ${active.length} runs in progress (at most ${LIMITS.maxActiveRunsPerJob})`,
+        ),
+      );
+    }
+    let dispatchAt: number | null = scheduledFor;
+    if (active.length > 0) {
+      switch (job.overlap) {
+        case "skip":
+          return this.logCreated(
+            this.runs.create(
+              job,
+              { scheduledFor, trigger: "schedule", status: "skipped", dispatchAt: null },
+              now,
+            ),
+          );
+        case "buffer_one":
+          if (active.some((r) => r.status === "pending" && r.dispatchAt === null)) {
+            return this.logCreated(
+              this.runs.create(
+                job,
+                { scheduledFor, trigger: "schedule", status: "skipped", dispatchAt: null },
+                now,
+              ),
+            );
+          }
+          dispatchAt = null;
+          break;
+        case "cancel_other":
+          for (const run of active)
+            this.control.cancel(
+              run,
+              now,
+              "superseded by a newer run (overlap cancel_other)",
+              false,
+            );
+          break;
+        case "allow":
+          break;
+      }
+    }
+    if (dispatchAt !== null && dispatchAt <= now && budget?.admits(job.priorityRank)) {
+      const run = this.runs.create(
+        job,
+        {
+          scheduledFor,
+          trigger: "schedule",
+          status: "queued",
+          dispatchAt: null,
+          leaseExpiresAt: this.dispatch.leaseFrom(now, job),
+        },
+        now,
+      );
+      if (run) budget.messages.push(this.dispatch.messageFor(run, now));
+      return this.logCreated(run);
+    }
+    return this.logCreated(
+      this.runs.create(
+        job,
+        { scheduledFor, trigger: "schedule", status: "pending", dispatchAt },
+        now,
+      ),
+    );
+  }
+
+  /** Logs a new run: `run.created`, or `run.missed` / `run.skipped` for one born final. */
+  private logCreated(run: RunRow | undefined): RunRow | undefined {
+    if (!run) return run;
+    const routine = run.status === "pending" || run.status === "queued";
+    const event = routine ? "run.created" : `run.${run.status}`;
+    this.runLog.write(
+      event,
+      run,
+      {
+        trigger: run.trigger,
+        scheduled_for: new Date(run.scheduledFor).toISOString(),
+        ...(run.lastError ? { reason: run.lastError } : {}),
+      },
+      routine ? "debug" : "info",
+    );
+    return run;
+  }
+
+  /** A manual run of `job`, sent now whatever the overlap policy (an explicit request). */
+  trigger(job: JobRow, now: number): RunRow {
+    this.control.assertRoomForRun(job);
+    const run = this.runs.create(
+      job,
+      { scheduledFor: now, trigger: "manual", status: "pending", dispatchAt: now },
+      now,
+    ) as RunRow;
+    this.jobs.save({ ...job, lastRunId: run.id });
+    this.logCreated(run);
+    return run;
+  }
+}
