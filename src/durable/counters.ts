@@ -12,6 +12,9 @@ import { counters } from "./schema";
 
 export type Labels = Record<string, string>;
 
+/** Buffered deltas are written at most this often (and the alarm wakes to write them). */
+export const COUNTER_FLUSH_MS = 1_000;
+
 /** Fire lag and duration buckets, in seconds. */
 export const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300] as const;
 
@@ -27,6 +30,8 @@ export class Counters {
   private lookup:
     | { get(values: { name: string; labels: string }): { value: number } | undefined }
     | undefined;
+  private flushedAt = 0;
+  private flushOwed = false;
 
   add(name: string, labels: Labels, by = 1): void {
     const key = labelKey(labels);
@@ -57,6 +62,31 @@ export class Counters {
   /** Whether deltas wait to be written. */
   pending(): boolean {
     return this.buffer.size > 0;
+  }
+
+  /**
+   * Writes buffered deltas at most once per `COUNTER_FLUSH_MS`: one upsert per changed key for all
+   * the runs of that second instead of per transaction. Deltas only enter the buffer with a
+   * committed change (a rolled-back transaction restores it). A crash loses at most the last
+   * second's deltas: gauges are recomputed from the rows at start, monotonic counters undercount.
+   */
+  flushIfDue(db: Database, storage: DurableObjectStorage, now: number): void {
+    if (!this.pending()) return;
+    if (now - this.flushedAt < COUNTER_FLUSH_MS) {
+      this.flushOwed = true;
+      return;
+    }
+    storage.transactionSync(() => this.flush(db));
+    this.flushedAt = now;
+    this.flushOwed = false;
+  }
+
+  /**
+   * When deltas left by `flushIfDue` are to be written (the alarm wakes for it), or null. Only
+   * deltas of writes are owed a flush: a read on an idle tenant must not cause a write.
+   */
+  flushDueAt(): number | null {
+    return this.flushOwed ? this.flushedAt + COUNTER_FLUSH_MS : null;
   }
 
   flush(db: Database): void {

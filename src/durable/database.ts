@@ -6,11 +6,18 @@ import * as schema from "./schema";
 
 export type Database = DrizzleSqliteDODatabase<typeof schema>;
 
+/**
+ * The object's `transaction`, passed to the modules that open transactions: runs `fn` atomically
+ * and drops the counter deltas and lease changes it buffered if it rolls back.
+ */
+export type Transaction = <T>(fn: () => T) => T;
+
 /** Rows read and written, summed from every SQL cursor the object opened (what a deployment pays for). */
 export class RowMeter {
   rowsRead = 0;
   rowsWritten = 0;
   private open: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+  private reported = { read: 0, written: 0 };
 
   track<T extends Record<string, SqlStorageValue>>(
     cursor: SqlStorageCursor<T>,
@@ -26,6 +33,16 @@ export class RowMeter {
       this.rowsWritten += cursor.rowsWritten;
     }
     this.open = [];
+  }
+
+  /** Rows read and written since the previous call: what the request or alarm now ending cost. */
+  unreported(): { read: number; written: number } {
+    const rows = {
+      read: this.rowsRead - this.reported.read,
+      written: this.rowsWritten - this.reported.written,
+    };
+    this.reported = { read: this.rowsRead, written: this.rowsWritten };
+    return rows;
   }
 }
 

@@ -4,6 +4,7 @@
  * between statements of an older version) would lock a tenant out or let it pass its cap. Run once
  * when the object starts: one grouped scan of each table, and no writes unless something drifted.
  */
+import { logError } from "../observability/log";
 import { labelKey } from "./counters";
 
 export interface GaugeCorrection {
@@ -60,4 +61,18 @@ export function reconcileGauges(sql: Sql): GaugeCorrection[] {
     );
   }
   return corrections;
+}
+
+/** Repairs drifted gauges in one transaction and logs what it corrected, if anything. */
+export function repairGauges(
+  storage: DurableObjectStorage,
+  tenantId: () => string | undefined,
+): void {
+  const corrections = storage.transactionSync(() => reconcileGauges(storage.sql));
+  if (corrections.length) {
+    logError("gauges.repaired", {
+      tenant_id: tenantId(),
+      corrections: corrections.map((c) => `${c.name}{${c.labels}} ${c.stored} -> ${c.actual}`),
+    });
+  }
 }

@@ -186,6 +186,14 @@ export class JobStore {
     return next;
   }
 
+  /** Live jobs (active or paused) from the transactional `scheduler_jobs` gauge, for the quota. */
+  liveCount(): number {
+    return (
+      this.counters.value(this.db, "scheduler_jobs", { status: "active" }) +
+      this.counters.value(this.db, "scheduler_jobs", { status: "paused" })
+    );
+  }
+
   /** Writes a changed job; `before` keeps the `scheduler_jobs` gauge right when the status moves. */
   save(row: JobRow, before?: JobRow): void {
     const { id, ...rest } = row;

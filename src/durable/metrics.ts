@@ -1,5 +1,8 @@
 /** Renders a tenant's counters and gauges in the Prometheus text exposition format (0.0.4). */
-import { SECONDS_BUCKETS } from "./counters";
+import { JOB_STATUSES } from "../contract/job";
+import { PRIORITIES } from "../domain/priority";
+import { RUN_STATUSES } from "../domain/run-status";
+import { labelKey, SECONDS_BUCKETS } from "./counters";
 
 interface Sample {
   name: string;
@@ -110,4 +113,28 @@ export function renderMetrics(tenantId: string, samples: Sample[]): string {
     }
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The tenant's metrics page: its stored and buffered `samples`, every run and job status of the
+ * gauges, and the in-flight gauges.
+ */
+export function renderTenantMetrics(
+  tenantId: string,
+  samples: Sample[],
+  inFlight: number,
+  maxInFlight: number,
+): string {
+  // Gauges list every status, zeros included: a missing series reads as stale, not as 0.
+  const present = new Set(samples.map((s) => `${s.name}{${s.labels}}`));
+  const zero = (name: string, labels: Record<string, string>) => {
+    const key = labelKey(labels);
+    if (!present.has(`${name}{${key}}`)) samples.push({ name, labels: key, value: 0 });
+  };
+  for (const status of RUN_STATUSES)
+    for (const priority of PRIORITIES) zero("scheduler_runs", { status, priority });
+  for (const status of JOB_STATUSES) zero("scheduler_jobs", { status });
+  samples.push({ name: "scheduler_runs_in_flight", labels: "", value: inFlight });
+  samples.push({ name: "scheduler_max_in_flight", labels: "", value: maxInFlight });
+  return renderMetrics(tenantId, samples);
 }

@@ -1,12 +1,12 @@
 /** The tenant's own settings and its token hashes, with the authentication check. */
 import { eq } from "drizzle-orm";
-import type { IssuedToken, TenantPatch, TokenScope } from "../contract/tenant";
+import type { CreatedTenant, IssuedToken, TenantPatch, TokenScope } from "../contract/tenant";
 import { fail, ProblemError, problem } from "../domain/problem";
 import { TokenBucket } from "../domain/rate-limit";
 import { hashMatches, newSigningSecret, newToken, sha256Hex } from "../domain/secrets";
 import type { Database } from "./database";
 import { type TenantRow, tenant, tokens } from "./schema";
-import { iso } from "./views";
+import { iso, tenantView } from "./views";
 
 export interface Credential {
   token_id: string;
@@ -37,6 +37,31 @@ export class TenantStore {
     const row = this.get();
     if (!row) throw fail.notFound("Tenant");
     return row;
+  }
+
+  /** Creates the tenant with a fresh signing secret and its first (write) token. */
+  async create(
+    input: Pick<TenantRow, "id" | "name" | "tier">,
+    now: number,
+  ): Promise<CreatedTenant> {
+    const signingSecret = newSigningSecret();
+    this.insert({
+      ...input,
+      suspended: false,
+      maxInFlight: null,
+      signingSecret,
+      previousSigningSecret: null,
+      previousSecretExpiresAt: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const token = await this.issueToken("write", now);
+    return {
+      ...tenantView(this.require()),
+      token: token.token,
+      token_id: token.id,
+      signing_secret: signingSecret,
+    };
   }
 
   insert(row: TenantRow): void {

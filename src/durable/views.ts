@@ -5,6 +5,12 @@ import type { TenantView } from "../contract/tenant";
 import { TIERS } from "../domain/tiers";
 import type { AttemptRow, JobRow, RunRow, TenantRow } from "./schema";
 
+/** A page of a list: the items and the cursor of the next page (null on the last). */
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
 export const iso = (ms: number): string => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 

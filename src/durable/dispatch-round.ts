@@ -1,0 +1,211 @@
+/**
+ * The alarm's work: one bounded round (expire leases, turn due jobs into runs, send ready runs
+ * within the tenant's capacity, prune), and the alarm itself, always set to the earliest moment
+ * something is due.
+ */
+import { PRIORITIES, PRIORITY_RANK } from "../domain/priority";
+import { IN_FLIGHT_STATUSES, type RunStatus } from "../domain/run-status";
+import { TIERS } from "../domain/tiers";
+import { logError } from "../observability/log";
+import type { Counters } from "./counters";
+import type { Database, Transaction } from "./database";
+import type { IdempotencyKeyStore } from "./idempotency-key-store";
+import type { JobStore } from "./job-store";
+import type { LeaseTable } from "./lease-table";
+import type { RunLifecycle } from "./run-lifecycle";
+import { runQueues, sendRunMessages } from "./run-queues";
+import type { RunStore } from "./run-store";
+import type { JobRow, TenantRow } from "./schema";
+import { SendBudget } from "./send-budget";
+import type { TenantStore } from "./tenant-store";
+
+/** Work per alarm is bounded; when more is due the alarm re-arms at once. */
+const ALARM_BATCH = 100;
+/**
+ * At most this many of a tenant's runs wait in the shared queues at once (two consumer batches).
+ * The rest wait in the object and are sent as consumers claim, so a tenant's burst delays other
+ * tenants' messages by at most this many, whatever its in-flight cap.
+ */
+const MAX_QUEUED_PER_TENANT = 100;
+/** A job whose materialization failed is tried again this much later. */
+const MATERIALIZE_RETRY_MS = 60_000;
+/** A stored alarm this far in the past is treated as lost and set again. */
+const STALE_ALARM_MS = 30_000;
+
+/** What the round works with, all owned by the object (tenant-scheduler.ts). */
+export interface DispatchRoundParts {
+  env: Env;
+  storage: DurableObjectStorage;
+  db: Database;
+  counters: Counters;
+  leases: LeaseTable;
+  tenants: TenantStore;
+  jobs: JobStore;
+  runs: RunStore;
+  idempotencyKeys: IdempotencyKeyStore;
+  lifecycle: RunLifecycle;
+  transaction: Transaction;
+}
+
+/** The tenant's cap on runs queued or running. */
+export function maxInFlight(tenant: TenantRow): number {
+  return tenant.maxInFlight ?? TIERS[tenant.tier].max_in_flight;
+}
+
+export class DispatchRound {
+  constructor(private readonly parts: DispatchRoundParts) {}
+
+  /** One bounded round: expire leases, turn due jobs into runs, send ready runs. Returns whether more is due. */
+  async dispatchDue(now: number, maxInFlight: number): Promise<boolean> {
+    const { runs, jobs, transaction } = this.parts;
+    const { dispatch, attempts } = this.parts.lifecycle;
+    const expired = runs.expiredLeases(now, ALARM_BATCH);
+    const due = jobs.due(now, ALARM_BATCH);
+    const { pruned, messages, sendable } = transaction(() => {
+      for (const run of expired) attempts.expireLease(run, now);
+      // Capacity after the expiries: waiting runs and the round's new runs share it (send-budget.ts).
+      const capacity = this.sendCapacity(maxInFlight);
+      const ready =
+        capacity > 0 ? runs.readyToDispatch(now, capacity, this.lowestSendableRank()) : [];
+      const budget = new SendBudget(capacity, ready, this.lowestSendableRank());
+      for (const job of due) this.materializeIsolated(job, now, budget);
+      const waiting = dispatch.markQueued(budget.readyToSend(), now);
+      this.parts.idempotencyKeys.prune(now);
+      return {
+        pruned: runs.pruneFinished(this.retentionCutoff(now), ALARM_BATCH),
+        messages: [...budget.messages, ...waiting],
+        sendable: Math.min(capacity, ALARM_BATCH),
+      };
+    });
+    const unsent = await sendRunMessages(runQueues(this.parts.env), messages);
+    if (unsent.length) {
+      logError("dispatch.send_failed", {
+        tenant_id: this.parts.tenants.require().id,
+        count: unsent.length,
+      });
+      transaction(() => dispatch.unsend(unsent, Date.now() + 1000));
+    }
+    return (
+      expired.length === ALARM_BATCH ||
+      due.length === ALARM_BATCH ||
+      pruned === ALARM_BATCH ||
+      (messages.length === ALARM_BATCH && sendable === ALARM_BATCH)
+    );
+  }
+
+  /**
+   * Materializes one job inside a savepoint. A job whose schedule cannot be evaluated (bad stored
+   * data, a cron-parser failure) is logged and tried again a minute later; without this, its error
+   * would roll back the whole round and the alarm's retries would stall every job of the tenant.
+   */
+  private materializeIsolated(job: JobRow, now: number, budget: SendBudget): void {
+    const { counters, leases } = this.parts;
+    const snapshot = counters.snapshot();
+    const mark = budget.mark();
+    const leaseMark = leases.begin();
+    let committed = false;
+    try {
+      this.parts.storage.transactionSync(() =>
+        this.parts.lifecycle.occurrences.materialize(job, now, budget),
+      );
+      committed = true;
+    } catch (error) {
+      counters.restore(snapshot);
+      budget.rollback(mark);
+      logError(
+        "job.materialize_failed",
+        { tenant_id: this.parts.tenants.require().id, job_id: job.id },
+        error,
+      );
+      this.parts.jobs.save({ ...job, nextRunAt: now + MATERIALIZE_RETRY_MS });
+    } finally {
+      leases.end(leaseMark, committed);
+    }
+  }
+
+  /** The earliest moment something is due, or null when nothing is. */
+  nextWake(): number | null {
+    const { tenants, jobs, runs } = this.parts;
+    const tenant = tenants.get();
+    if (!tenant || tenant.suspended) return null;
+    const keyExpiry = this.parts.idempotencyKeys.nextExpiry();
+    const candidates = [
+      jobs.nextDueAt(),
+      runs.nextLeaseExpiry(),
+      runs.nextPruneAt(this.retentionMs()),
+      keyExpiry,
+    ];
+    if (this.sendCapacity(maxInFlight(tenant)) > 0) {
+      candidates.push(runs.nextDispatchAt(this.lowestSendableRank()));
+    }
+    const flushAt = this.parts.counters.flushDueAt();
+    if (flushAt !== null) candidates.push(flushAt);
+    const times = candidates.filter((t): t is number => t !== null);
+    return times.length ? Math.min(...times) : null;
+  }
+
+  /** Sets the alarm to the earliest due moment (now, when a bounded round left work behind). */
+  async rearm(immediately = false): Promise<void> {
+    const { storage } = this.parts;
+    const wake = immediately ? Date.now() : this.nextWake();
+    const current = await storage.getAlarm();
+    if (wake === null) {
+      if (current !== null) await storage.deleteAlarm();
+    } else if (current !== wake) {
+      await storage.setAlarm(wake);
+    }
+  }
+
+  /** Lost or stale alarms are a known Durable Object failure: every request checks and repairs it. */
+  async ensureAlarm(): Promise<void> {
+    const current = await this.parts.storage.getAlarm();
+    if (current === null || current < Date.now() - STALE_ALARM_MS) await this.rearm();
+  }
+
+  /**
+   * Runs queued or running, from the transactional `scheduler_runs` gauge: six key lookups instead
+   * of counting up to `max_in_flight` index rows on every request and alarm.
+   */
+  inFlight(): number {
+    let total = 0;
+    for (const status of IN_FLIGHT_STATUSES) total += this.runsIn(status);
+    return total;
+  }
+
+  private runsIn(status: RunStatus): number {
+    const { counters, db } = this.parts;
+    let total = 0;
+    for (const priority of PRIORITIES)
+      total += counters.value(db, "scheduler_runs", { status, priority });
+    return total;
+  }
+
+  /**
+   * Strict priority under load: while runs of a priority wait in the queues, lower priorities are
+   * not sent, so saturated consumers spend their capacity on the higher priority first.
+   */
+  private lowestSendableRank(): number {
+    const { counters, db } = this.parts;
+    for (const priority of PRIORITIES) {
+      if (counters.value(db, "scheduler_runs", { status: "queued", priority }) > 0)
+        return PRIORITY_RANK[priority];
+    }
+    return PRIORITIES.length - 1;
+  }
+
+  /** How many runs one alarm round may send: the in-flight cap, the queued share, the batch bound. */
+  private sendCapacity(maxInFlight: number): number {
+    const queued = this.runsIn("queued");
+    const running = this.runsIn("running");
+    return Math.min(ALARM_BATCH, maxInFlight - queued - running, MAX_QUEUED_PER_TENANT - queued);
+  }
+
+  private retentionMs(): number {
+    return TIERS[this.parts.tenants.require().tier].run_retention_days * 24 * 3600 * 1000;
+  }
+
+  /** Finished runs older than this are pruned (with their attempts); counters keep their totals. */
+  private retentionCutoff(now: number): number {
+    return now - this.retentionMs();
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * What a tenant can do with its runs (list, read, cancel, replay), and what the queue consumers
+ * ask of them (claim, report, give up on a dead-lettered message). Each change is one transaction.
+ */
+import type { RunDetailView, RunListQuery, RunView } from "../contract/run";
+import { fail } from "../domain/problem";
+import type { AttemptResult, ClaimRequest, ClaimResponse } from "../queues/messages";
+import type { AttemptStore } from "./attempt-store";
+import type { Transaction } from "./database";
+import type { JobStore } from "./job-store";
+import type { RunLifecycle } from "./run-lifecycle";
+import type { RunStore } from "./run-store";
+import type { TenantStore } from "./tenant-store";
+import { attemptView, type Page, runView } from "./views";
+
+export class RunOperations {
+  constructor(
+    private readonly tenants: TenantStore,
+    private readonly jobs: JobStore,
+    private readonly runs: RunStore,
+    private readonly attempts: AttemptStore,
+    private readonly lifecycle: RunLifecycle,
+    private readonly transaction: Transaction,
+  ) {}
+
+  /** A page of the tenant's runs, or of one job's (`job_id`). */
+  list(query: RunListQuery & { job_id?: string | undefined }): Page<RunView> {
+    const { rows, nextCursor } = this.runs.list(query);
+    return { data: rows.map(runView), next_cursor: nextCursor };
+  }
+
+  /** A page of one job's runs (404 for an unknown job). */
+  listOfJob(jobId: string, query: RunListQuery): Page<RunView> {
+    this.jobs.require(jobId);
+    return this.list({ ...query, job_id: jobId });
+  }
+
+  /** A run with all its attempts. */
+  detail(id: string): RunDetailView {
+    const run = this.runs.require(id);
+    return { ...runView(run), attempts: this.attempts.of(run).map(attemptView) };
+  }
+
+  /** Cancels a run that has not finished; a running attempt completes but its result changes nothing. */
+  cancel(id: string): RunView {
+    const run = this.runs.require(id);
+    if (run.status === "cancelled") return runView(run);
+    if (!["pending", "queued", "running", "retrying"].includes(run.status)) {
+      throw fail.conflict(`Run ${id} is ${run.status}; only unfinished runs can be cancelled.`);
+    }
+    return this.transaction(() =>
+      runView(this.lifecycle.control.cancel(run, Date.now(), "cancelled by request")),
+    );
+  }
+
+  /** Replays a dead run of a job that is not cancelled. */
+  replay(id: string): RunView {
+    const run = this.runs.require(id);
+    if (run.status !== "dead")
+      throw fail.conflict(`Run ${id} is ${run.status}; only dead runs can be replayed.`);
+    const job = this.jobs.require(run.jobId);
+    if (job.status === "cancelled") throw fail.conflict(`Job ${job.id} is cancelled.`);
+    return this.transaction(() => runView(this.lifecycle.control.replay(run, job, Date.now())));
+  }
+
+  /** Starts the attempts whose messages are current; duplicates and stale messages get nothing. */
+  claim(claims: ClaimRequest[], workerId: string | null): ClaimResponse {
+    const tenant = this.tenants.get();
+    if (!tenant) return { claimed: [], signing_secrets: [] };
+    const now = Date.now();
+    if (tenant.suspended) {
+      // Suspension is a kill switch: queued runs go back to waiting instead of executing.
+      this.transaction(() => {
+        for (const c of claims) this.lifecycle.attempts.recall(c, now);
+      });
+      return { claimed: [], signing_secrets: [] };
+    }
+    const claimed = this.transaction(() =>
+      claims.map((c) => this.lifecycle.attempts.claim(c, now, workerId)).filter((c) => c !== null),
+    );
+    return { claimed, signing_secrets: this.tenants.signingSecrets(now) };
+  }
+
+  /** Records the consumers' attempt results. */
+  report(results: AttemptResult[]): void {
+    if (!this.tenants.get()) return;
+    const now = Date.now();
+    this.transaction(() => {
+      for (const result of results) this.lifecycle.attempts.report(result, now);
+    });
+  }
+
+  /**
+   * Messages the queue dead-lettered. Only a run still queued for that very attempt is affected
+   * (one failed attempt, see `AttemptLifecycle.undeliverable`); a run that moved on, in particular
+   * one whose attempt is running after a re-send, is left alone.
+   */
+  undeliverable(messages: { run_id: string; attempt: number; reason: string }[]): void {
+    if (!this.tenants.get()) return;
+    const now = Date.now();
+    this.transaction(() => {
+      for (const m of messages) {
+        const run = this.runs.get(m.run_id);
+        if (run?.status === "queued" && run.attempt + 1 === m.attempt)
+          this.lifecycle.attempts.undeliverable(run, now, m.reason);
+      }
+    });
+  }
+}
