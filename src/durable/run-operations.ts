@@ -4,6 +4,7 @@
  */
 import type { RunDetailView, RunListQuery, RunView } from "../contract/run";
 import { fail } from "../domain/problem";
+import { ACTIVE_RUN_STATUSES } from "../domain/run-status";
 import type { AttemptResult, ClaimRequest, ClaimResponse } from "../queues/messages";
 import type { AttemptStore } from "./attempt-store";
 import type { Transaction } from "./database";
@@ -45,7 +46,7 @@ export class RunOperations {
   cancel(id: string): RunView {
     const run = this.runs.require(id);
     if (run.status === "cancelled") return runView(run);
-    if (!["pending", "queued", "running", "retrying"].includes(run.status)) {
+    if (!(ACTIVE_RUN_STATUSES as readonly string[]).includes(run.status)) {
       throw fail.conflict(`Run ${id} is ${run.status}; only unfinished runs can be cancelled.`);
     }
     return this.transaction(() =>

@@ -3,7 +3,7 @@
  * checks the state machine in domain/run-status.
  */
 import { and, asc, desc, eq, inArray, isNotNull, lt, lte, min, type SQL, sql } from "drizzle-orm";
-import type { AttemptOutcome, RunListQuery } from "../contract/run";
+import type { RunListQuery } from "../contract/run";
 import type { IdGenerator } from "../domain/ids";
 import { idFloor, occurrenceRunId } from "../domain/ids";
 import { fail } from "../domain/problem";
@@ -19,15 +19,7 @@ import type { Counters } from "./counters";
 import type { Database } from "./database";
 import type { LeaseTable } from "./lease-table";
 import { LIST_SCAN_BUDGET, pageFromScan, type RowPage } from "./scan-page";
-import {
-  ACTIVE_RUNS,
-  type AttemptRow,
-  attempts,
-  type JobRow,
-  type RunRow,
-  runs,
-  UNUSUAL_RUNS,
-} from "./schema";
+import { ACTIVE_RUNS, attempts, type JobRow, type RunRow, runs, UNUSUAL_RUNS } from "./schema";
 
 export interface NewRun {
   scheduledFor: number;
