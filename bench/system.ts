@@ -113,7 +113,9 @@ export async function startSystem(options: { rawDir: string }): Promise<System> 
       cwd: appDir,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      // Wrangler's local trace store records every invocation and is never pruned: a local cost
+      // that production does not have (see bench/results/soak.md).
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: "false" },
     },
   );
   child.stdout?.pipe(log);

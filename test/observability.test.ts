@@ -395,9 +395,10 @@ describe("structured logs", () => {
       expect(ofRun("run.dispatched").map((l) => l.attempt)).toEqual([1, 2]);
       expect(ofRun("attempt.started").map((l) => l.attempt)).toEqual([1, 2]);
       const finished = ofRun("attempt.finished");
-      expect(finished.map((l) => [l.attempt, l.outcome, l.status_code])).toEqual([
-        [1, "failed", 500],
-        [2, "succeeded", 200],
+      // A success is debug: at info the busiest line of the log would be one per succeeded attempt.
+      expect(finished.map((l) => [l.attempt, l.outcome, l.status_code, l.level])).toEqual([
+        [1, "failed", 500, "info"],
+        [2, "succeeded", 200, "debug"],
       ]);
       for (const line of finished) expect(line.duration_ms).toEqual(expect.any(Number));
       const [retrying] = ofRun("run.retrying");
@@ -412,6 +413,32 @@ describe("structured logs", () => {
         "run.succeeded",
       ])
         for (const line of ofRun(event)) expect(line).toMatchObject(ids);
+    } finally {
+      logs.restore();
+    }
+  });
+
+  it("logs a batch of created jobs as one line with the count and the id range", async () => {
+    const logs = captureLogs();
+    try {
+      const tenant = await createTenant();
+      const target = { type: "http", url: sinkUrl(`/${uniqueId("batch")}`) };
+      const at = new Date(Date.now() + 3_600_000).toISOString();
+      const response = await call("/v1/jobs/batch", {
+        method: "POST",
+        token: tenant.token,
+        body: { jobs: Array.from({ length: 30 }, () => ({ schedule: { at }, target })) },
+      });
+      expect(response.status).toBe(201);
+      const ids = ((await response.json()) as { data: { id: string }[] }).data.map((j) => j.id);
+      const batch = logs
+        .lines()
+        .filter((l) => l.event === "jobs.created" && l.tenant_id === tenant.id);
+      expect(batch).toHaveLength(1);
+      expect(batch[0]).toMatchObject({ count: 30, first_job_id: ids[0], last_job_id: ids[29] });
+      // Ids are consecutive, so the range names every job without a 30-id (or 1,000-id) field.
+      expect([...ids].sort()).toEqual(ids);
+      expect(batch[0]).not.toHaveProperty("job_ids");
     } finally {
       logs.restore();
     }

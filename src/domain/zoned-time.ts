@@ -13,6 +13,7 @@ const OFFSET_PROBE_MS = DAY_MS;
 /** Counts offset look-ups, so tests can bound the work of an evaluation without timing it. */
 export const zoneWork = { offsetLookups: 0 };
 
+/** One formatter per zone; bounded because only canonical IANA names get here (about 600). */
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** The UTC offset in milliseconds of `zone` at `instant` (east positive). */

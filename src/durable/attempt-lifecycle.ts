@@ -88,13 +88,20 @@ export class AttemptLifecycle {
       error: result.error,
     });
     if (ended === null) return;
-    this.runLog.info("attempt.finished", run, {
-      attempt: result.attempt,
-      outcome: result.outcome,
-      status_code: result.status_code,
-      duration_ms: result.duration_ms,
-      ...(result.error ? { error: result.error } : {}),
-    });
+    // A success is in the metrics and Analytics Engine already; a line per success would be the
+    // busiest line in the log, so it is written at debug (failures stay at info).
+    this.runLog.write(
+      "attempt.finished",
+      run,
+      {
+        attempt: result.attempt,
+        outcome: result.outcome,
+        status_code: result.status_code,
+        duration_ms: result.duration_ms,
+        ...(result.error ? { error: result.error } : {}),
+      },
+      result.outcome === "succeeded" ? "debug" : "info",
+    );
     this.counters.add("scheduler_attempts_total", {
       outcome: result.outcome,
       priority: run.priority,
