@@ -3,6 +3,7 @@
 // Runtime types generated with workerd@1.20261023.1 2026-10-01
 interface __BaseEnv_Env {
 	ANALYTICS: AnalyticsEngineDataset;
+	RUNS_EXPRESS: Queue;
 	RUNS_HIGH: Queue;
 	RUNS_MEDIUM: Queue;
 	RUNS_LOW: Queue;

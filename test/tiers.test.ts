@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { idFloor } from "../src/domain/ids";
+import { EXPRESS_SHARE } from "../src/durable/run-queues";
 import {
   ADMIN_TOKEN,
   call,
@@ -275,5 +276,37 @@ describe("retention, scopes, secrets, suspension, fairness", () => {
     const run = (await callJson<{ data: any[] }>("/v1/runs?limit=1", { token: small.token }, 200))
       .data[0];
     expect((await runDetail(small, run.id)).fire_lag_ms).toBeLessThan(5_000);
+  });
+
+  it("puts at most EXPRESS_SHARE of a tenant's queued runs in the express queue, so a quiet tenant's run waits behind at most that many", async () => {
+    const busy = await createTenant({ tier: "premium" });
+    const quiet = await createTenant();
+    const at = new Date(Date.now() + 1_500).toISOString();
+    const target = { type: "http", url: sinkUrl(`/${uniqueId("lanes")}`) };
+    const busyJobs = Array.from({ length: 40 }, (_, i) =>
+      jobBody({ name: `busy${i}`, schedule: { at }, target }),
+    );
+    await callJson("/v1/jobs/batch", { token: busy.token, body: { jobs: busyJobs } }, 201);
+    const quietJob = await createJob(quiet, { schedule: { at }, target });
+    const lanesOf = async (tenant: TestTenant) => {
+      const page = await callJson<{ data: { id: string; status: string }[] }>(
+        "/v1/runs?limit=100",
+        { token: tenant.token },
+        200,
+      );
+      if (page.data.some((r) => r.status !== "succeeded")) return null;
+      const details = await Promise.all(page.data.map((r) => runDetail(tenant, r.id)));
+      return details.map((d) => String(d.attempts[0]?.worker_id).replace(/-[^-]+$/, ""));
+    };
+    let busyLanes: string[] = [];
+    await waitFor(async () => {
+      busyLanes = (await lanesOf(busy)) ?? [];
+      return busyLanes.length === 40;
+    }, "the busy runs");
+    // All 40 were sent in one round while none was queued: the first EXPRESS_SHARE took express.
+    expect(busyLanes.filter((lane) => lane === "runs-express")).toHaveLength(EXPRESS_SHARE);
+    expect(busyLanes.filter((lane) => lane === "runs-medium")).toHaveLength(40 - EXPRESS_SHARE);
+    await waitForRuns(quiet, quietJob.id, (runs) => runs[0]?.status === "succeeded", "quiet run");
+    expect(await lanesOf(quiet)).toEqual(["runs-express"]);
   });
 });

@@ -13,7 +13,7 @@ import type { IdempotencyKeyStore } from "./idempotency-key-store";
 import type { JobStore } from "./job-store";
 import type { LeaseTable } from "./lease-table";
 import type { RunLifecycle } from "./run-lifecycle";
-import { runQueues, sendRunMessages } from "./run-queues";
+import { EXPRESS_SHARE, runQueues, sendRunMessages } from "./run-queues";
 import type { RunStore } from "./run-store";
 import type { JobRow, TenantRow } from "./schema";
 import { SendBudget } from "./send-budget";
@@ -61,8 +61,9 @@ export class DispatchRound {
     const { dispatch, attempts } = this.parts.lifecycle;
     const expired = runs.expiredLeases(now, ALARM_BATCH);
     const due = jobs.due(now, ALARM_BATCH);
-    const { pruned, messages, sendable } = transaction(() => {
+    const { pruned, messages, sendable, express } = transaction(() => {
       for (const run of expired) attempts.expireLease(run, now);
+      const express = Math.max(0, EXPRESS_SHARE - this.runsIn("queued"));
       // Capacity after the expiries: waiting runs and the round's new runs share it (send-budget.ts).
       const capacity = this.sendCapacity(maxInFlight);
       const ready =
@@ -75,9 +76,10 @@ export class DispatchRound {
         pruned: runs.pruneFinished(this.retentionCutoff(now), ALARM_BATCH),
         messages: [...budget.messages, ...waiting],
         sendable: Math.min(capacity, ALARM_BATCH),
+        express,
       };
     });
-    const unsent = await sendRunMessages(runQueues(this.parts.env), messages);
+    const unsent = await sendRunMessages(runQueues(this.parts.env), messages, express);
     if (unsent.length) {
       logError("dispatch.send_failed", {
         tenant_id: this.parts.tenants.require().id,

@@ -109,13 +109,14 @@ function recordAttempts(
   });
 }
 
-/** Handles a batch from runs-high, runs-medium or runs-low. */
+/** Handles a batch from runs-express, runs-high, runs-medium or runs-low. */
 export async function consumeRunBatch(
   batch: MessageBatch<RunMessage>,
   env: Env,
   analytics: AttemptAnalytics = attemptAnalytics(env),
 ): Promise<void> {
-  const workerId = `consumer-${crypto.randomUUID().slice(0, 8)}`;
+  // The attempt records which queue delivered it (`runs-express-…`): lanes are visible per run.
+  const workerId = `${batch.queue}-${crypto.randomUUID().slice(0, 8)}`;
   const groups = groupByTenant(batch.messages);
   await Promise.all(
     [...groups].map(async ([tenantId, messages]) => {
