@@ -1,0 +1,90 @@
+/**
+ * The wire types of the API, derived from the zod contract the Worker validates with (`src/contract`):
+ * requests are the schemas' input types (defaults optional), answers their output types. Type-only
+ * imports: the client carries no zod at run time.
+ */
+import type { z } from "@hono/zod-openapi";
+import type { ProblemSchema } from "../contract/common";
+import type {
+  BatchInputSchema,
+  JobInputSchema,
+  JobListQuerySchema,
+  JobPageSchema,
+  JobPatchSchema,
+  JobSchema,
+  PreviewQuerySchema,
+  PreviewSchema,
+  SchedulePreviewInputSchema,
+} from "../contract/job";
+import type {
+  AttemptSchema,
+  RunDetailSchema,
+  RunListQuerySchema,
+  RunPageSchema,
+  RunSchema,
+} from "../contract/run";
+import type {
+  CreatedTenantSchema,
+  IssuedTokenSchema,
+  TenantInputSchema,
+  TenantListSchema,
+  TenantPatchSchema,
+  TenantSchema,
+  TokenInputSchema,
+} from "../contract/tenant";
+
+/** Query parameters as a caller gives them: every field optional, numbers as numbers. */
+type QueryOf<S extends z.ZodType> = Partial<z.output<S>>;
+
+export type Problem = z.output<typeof ProblemSchema>;
+export type FieldError = NonNullable<Problem["errors"]>[number];
+
+export type Job = z.output<typeof JobSchema>;
+export type JobInput = z.input<typeof JobInputSchema>;
+export type JobPatch = z.input<typeof JobPatchSchema>;
+export type JobBatchInput = z.input<typeof BatchInputSchema>;
+export type JobListQuery = QueryOf<typeof JobListQuerySchema>;
+export type JobPage = z.output<typeof JobPageSchema>;
+export type JobStatus = Job["status"];
+export type Priority = Job["priority"];
+export type Schedule = NonNullable<Job["schedule"]>;
+export type HttpTarget = Job["target"];
+
+export type PreviewQuery = QueryOf<typeof PreviewQuerySchema>;
+export type SchedulePreviewInput = z.input<typeof SchedulePreviewInputSchema>;
+export type SchedulePreview = z.output<typeof PreviewSchema>;
+
+export type Run = z.output<typeof RunSchema>;
+export type RunDetail = z.output<typeof RunDetailSchema>;
+export type Attempt = z.output<typeof AttemptSchema>;
+export type RunStatus = Run["status"];
+export type RunListQuery = QueryOf<typeof RunListQuerySchema>;
+export type JobRunListQuery = Omit<RunListQuery, "job_id">;
+export type DeadLetterQuery = Omit<RunListQuery, "status">;
+export type RunPage = z.output<typeof RunPageSchema>;
+
+export type Tenant = z.output<typeof TenantSchema>;
+export type TenantInput = z.input<typeof TenantInputSchema>;
+export type TenantPatch = z.input<typeof TenantPatchSchema>;
+export type TenantListQuery = { limit?: number; cursor?: string };
+export type TenantPage = z.output<typeof TenantListSchema>;
+export type CreatedTenant = z.output<typeof CreatedTenantSchema>;
+export type Tier = Tenant["tier"];
+export type TokenInput = z.input<typeof TokenInputSchema>;
+export type IssuedToken = z.output<typeof IssuedTokenSchema>;
+export type TokenScope = IssuedToken["scope"];
+
+/**
+ * Shapes the routes declare inline rather than in the contract (src/api/routes/admin.ts, health.ts).
+ * They are checked against the running API by test-node/client.test.ts.
+ */
+export type SigningSecretRotationInput = { overlap_seconds?: number };
+export type SigningSecretRotation = { signing_secret: string; previous_expires_at: string };
+export type Health = { status: "ok" };
+export type Readiness = { status: "ready" };
+
+/** Any page the API answers: items and the cursor of the next page (null at the end). */
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
