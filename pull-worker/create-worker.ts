@@ -315,7 +315,10 @@ export function createWorker(options: WorkerOptions): Worker {
   // ---------------------------------------------------------------- leases and heartbeats
 
   function applyLease(a: Active, leaseExpiresAt: string | null) {
-    if (!leaseExpiresAt) return;
+    if (!leaseExpiresAt) {
+      a.nextBeatAt = Date.now() + a.beatEveryMs;
+      return;
+    }
     const remaining = Date.parse(leaseExpiresAt) - (Date.now() + skewMs);
     a.leaseEndsAt = Date.now() + remaining;
     // A third of the lease, measured when it was granted (at least 1 s, at most 5 min).
@@ -401,6 +404,8 @@ export function createWorker(options: WorkerOptions): Worker {
     try {
       const now = Date.now();
       const due = [...active.values()].filter((a) => a.nextBeatAt <= now + 250);
+      // Whatever the answers say (a refused checkpoint, say), the next beat is a third of a lease away.
+      for (const a of due) a.nextBeatAt = now + a.beatEveryMs;
       const dirty = due.filter(
         (a) => a.checkpointVersion !== a.sentCheckpoint || a.progressVersion !== a.sentProgress,
       );
@@ -445,11 +450,11 @@ export function createWorker(options: WorkerOptions): Worker {
     }
     const byRun = new Map<string, LeaseAnswer>();
     const leases = (answer.body as { runs?: LeaseAnswer[] } | null)?.runs ?? [];
-    for (const lease of leases) byRun.set(lease.run_id, lease);
+    for (const lease of leases) byRun.set(keyOf(lease), lease);
     const missing: Active[] = [];
     for (const a of runs) {
-      const lease = byRun.get(a.run.run_id);
-      if (lease && lease.attempt === a.run.attempt) {
+      const lease = byRun.get(keyOf(a.run));
+      if (lease) {
         applyLease(a, lease.lease_expires_at);
         applyCancel(a, lease);
       } else missing.push(a);
@@ -461,9 +466,14 @@ export function createWorker(options: WorkerOptions): Worker {
   // ---------------------------------------------------------------- runs
 
   function startRun(run: ClaimedRun) {
-    if (active.has(run.run_id)) {
-      log("warn", `run ${run.run_id} claimed again while running; ignored`);
+    const key = keyOf(run);
+    if (active.has(key)) {
+      log("warn", `run ${run.run_id} attempt ${run.attempt} claimed twice; ignored`);
       return;
+    }
+    // A newer attempt of a run still running here: the older one is not current any more.
+    for (const other of active.values()) {
+      if (other.run.run_id === run.run_id) lostRun(other, `attempt ${run.attempt} was claimed`);
     }
     const controller = new AbortController();
     const a: Active = {
@@ -484,7 +494,7 @@ export function createWorker(options: WorkerOptions): Worker {
       settled: false,
     };
     applyLease(a, run.lease_expires_at);
-    active.set(run.run_id, a);
+    active.set(key, a);
     log(
       "info",
       `claimed run ${run.run_id} attempt ${run.attempt} (job ${run.job_id}, pool ${run.pool})`,
@@ -497,7 +507,7 @@ export function createWorker(options: WorkerOptions): Worker {
     a.done = execute(a)
       .catch((error) => log("error", `run ${run.run_id}: ${String(error)}`))
       .finally(() => {
-        active.delete(run.run_id);
+        active.delete(key);
         const waiters = slotWaiters;
         slotWaiters = [];
         for (const wake of waiters) wake();
@@ -753,6 +763,8 @@ export function createWorker(options: WorkerOptions): Worker {
     }
     await told;
     await Promise.race([settleAll(), graceOver]);
+    graceDeadline = 0;
+    graceWake?.();
     if (active.size > 0) {
       log(
         "warn",
@@ -825,6 +837,8 @@ export function createWorker(options: WorkerOptions): Worker {
     },
   };
 }
+
+const keyOf = (run: { run_id: string; attempt: number }) => `${run.run_id}#${run.attempt}`;
 
 function message(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
