@@ -1,0 +1,118 @@
+/** schedules preview, metrics, health. */
+import type { Schedule } from "../../src/client/index.ts";
+import { type Command, flag, int, str } from "../command.ts";
+import { parseDuration } from "../job-input.ts";
+import { EXIT, table, time, UsageError } from "../output.ts";
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Samples of a Prometheus text page (comments skipped). */
+export function parsePrometheus(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split("\n")) {
+    if (!line || line.startsWith("#")) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!match) continue;
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1] as string] = (pair[2] as string).replace(/\\(.)/g, (_, c: string) =>
+        c === "n" ? "\n" : c,
+      );
+    samples.push({ name: match[1] as string, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+export const otherCommands: Command[] = [
+  {
+    name: "schedules preview",
+    summary: "the next fire times of a schedule not yet saved",
+    auth: "tenant",
+    options: {
+      cron: { type: "string", value: "<expr>", description: "5 or 6 fields" },
+      timezone: { type: "string", value: "<zone>", description: "IANA zone (default UTC)" },
+      at: { type: "string", value: "<time>", description: "a one-time instant" },
+      delay: { type: "string", value: "<duration>", description: "a one-time delay: 90, 5m, 2h" },
+      count: { type: "string", value: "<n>", description: "how many (1 to 100, default 10)" },
+    },
+    async run(ctx) {
+      const cron = str(ctx.values, "cron");
+      const at = str(ctx.values, "at");
+      const delay = str(ctx.values, "delay");
+      const timezone = str(ctx.values, "timezone");
+      let schedule: Schedule;
+      if (cron !== undefined && at === undefined && delay === undefined)
+        schedule = { cron, ...(timezone ? { timezone } : {}) };
+      else if (at !== undefined && cron === undefined && delay === undefined) schedule = { at };
+      else if (delay !== undefined && cron === undefined && at === undefined)
+        schedule = { delay_seconds: parseDuration(delay, "delay") };
+      else throw new UsageError("give exactly one of --cron, --at and --delay");
+      const preview = await ctx.client.schedules.preview({
+        schedule,
+        ...(int(ctx.values, "count", { min: 1, max: 100 }) !== undefined
+          ? { count: int(ctx.values, "count") }
+          : {}),
+      });
+      ctx.print(preview, () =>
+        [`cron evaluated in ${preview.timezone}`, ...preview.fire_times.map(time)].join("\n"),
+      );
+      return undefined;
+    },
+  },
+  {
+    name: "metrics",
+    summary: "the tenant's Prometheus metrics (--admin: tenant counts, admin token)",
+    auth: (values) => (values.admin === true ? "admin" : "tenant"),
+    options: {
+      admin: { type: "boolean", description: "GET /v1/admin/metrics instead" },
+      filter: {
+        type: "string",
+        value: "<text>",
+        description: "only samples whose name contains this",
+      },
+    },
+    async run(ctx) {
+      const text = flag(ctx.values, "admin")
+        ? await ctx.client.adminMetrics()
+        : await ctx.client.metrics();
+      const filter = str(ctx.values, "filter");
+      const samples = parsePrometheus(text).filter((s) => !filter || s.name.includes(filter));
+      ctx.print(samples, () =>
+        filter
+          ? table(samples, [
+              ["NAME", (s) => s.name],
+              [
+                "LABELS",
+                (s) =>
+                  Object.entries(s.labels)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(" "),
+              ],
+              ["VALUE", (s) => s.value],
+            ])
+          : text.trimEnd(),
+      );
+      return undefined;
+    },
+  },
+  {
+    name: "health",
+    summary: "is the Worker up (/health) and its storage reachable (/health/ready)",
+    auth: "none",
+    async run(ctx) {
+      const live = await ctx.client.health();
+      try {
+        const ready = await ctx.client.ready();
+        ctx.print({ live: live.status, ready: ready.status }, `${live.status}, ${ready.status}`);
+        return EXIT.ok;
+      } catch (error) {
+        ctx.print({ live: live.status, ready: "not ready" }, `${live.status}, not ready`);
+        throw error;
+      }
+    },
+  },
+];

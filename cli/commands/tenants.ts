@@ -1,0 +1,200 @@
+/** tenants and tokens (admin token). */
+import type { CreatedTenant, Tenant, TenantPatch } from "../../src/client/index.ts";
+import { args, type Command, choice, flag, int, PAGING, str } from "../command.ts";
+import { printList } from "../lists.ts";
+import { type Column, fields, time, UsageError } from "../output.ts";
+
+const TIERS = ["free", "standard", "premium"] as const;
+
+const COLUMNS: Column<Tenant>[] = [
+  ["ID", (t) => t.id],
+  ["NAME", (t) => t.name],
+  ["TIER", (t) => t.tier],
+  ["SUSPENDED", (t) => (t.suspended ? "yes" : "no")],
+  ["MAX IN FLIGHT", (t) => t.max_in_flight],
+  ["CREATED", (t) => time(t.created_at)],
+];
+
+const showTenant = (t: Tenant) =>
+  fields([
+    ["id", t.id],
+    ["name", t.name],
+    ["tier", t.tier],
+    ["suspended", t.suspended ? "yes" : "no"],
+    ["max in flight", t.max_in_flight],
+    ["created", time(t.created_at)],
+    ["updated", time(t.updated_at)],
+  ]);
+
+export const tenantCommands: Command[] = [
+  {
+    name: "tenants create",
+    summary: "create a tenant; prints its first token and signing secret (shown once)",
+    auth: "admin",
+    options: {
+      name: { type: "string", value: "<name>", description: "display name (required)" },
+      id: {
+        type: "string",
+        value: "<id>",
+        description: "3 to 40 of a-z, 0-9, inner -; default generated",
+      },
+      tier: { type: "string", value: "<tier>", description: "free, standard (default), premium" },
+    },
+    async run(ctx) {
+      const name = str(ctx.values, "name");
+      if (!name) throw new UsageError("tenants create needs --name <name>");
+      const tenant: CreatedTenant = await ctx.client.tenants.create({
+        name,
+        ...(str(ctx.values, "id") ? { id: str(ctx.values, "id") } : {}),
+        ...(choice(ctx.values, "tier", TIERS) ? { tier: choice(ctx.values, "tier", TIERS) } : {}),
+      });
+      ctx.print(tenant, () =>
+        [
+          showTenant(tenant),
+          "",
+          fields([
+            ["token", `${tenant.token}   (shown once)`],
+            ["token id", tenant.token_id],
+            ["signing secret", `${tenant.signing_secret}   (shown once)`],
+          ]),
+          "",
+          "Use the tenant's token with the other commands:",
+          `  export SCHEDULER_TOKEN='${tenant.token}'`,
+        ].join("\n"),
+      );
+      return undefined;
+    },
+  },
+  {
+    name: "tenants list",
+    summary: "list tenants by id",
+    auth: "admin",
+    options: PAGING,
+    run: (ctx) =>
+      printList(
+        ctx,
+        ctx.client.tenants.list({
+          limit: int(ctx.values, "limit", { min: 1, max: 200 }),
+          cursor: str(ctx.values, "cursor"),
+        }),
+        COLUMNS,
+        "tenants",
+      ),
+  },
+  {
+    name: "tenants get",
+    args: "<tenant-id>",
+    summary: "show a tenant",
+    auth: "admin",
+    async run(ctx) {
+      const [id] = args(ctx, ["tenant-id"]);
+      const tenant = await ctx.client.tenants.get(id as string);
+      ctx.print(tenant, () => showTenant(tenant));
+      return undefined;
+    },
+  },
+  {
+    name: "tenants update",
+    args: "<tenant-id>",
+    summary: "change a tenant's name, tier, suspension or in-flight cap",
+    auth: "admin",
+    options: {
+      name: { type: "string", value: "<name>", description: "new display name" },
+      tier: { type: "string", value: "<tier>", description: "free, standard, premium" },
+      suspend: { type: "boolean", description: "refuse the tenant's requests and hold its runs" },
+      resume: { type: "boolean", description: "lift a suspension" },
+      "max-in-flight": {
+        type: "string",
+        value: "<n|tier>",
+        description: "override runs in flight; `tier` restores the tier's value",
+      },
+    },
+    async run(ctx) {
+      const [id] = args(ctx, ["tenant-id"]);
+      if (flag(ctx.values, "suspend") && flag(ctx.values, "resume"))
+        throw new UsageError("give --suspend or --resume, not both");
+      const cap = str(ctx.values, "max-in-flight");
+      const patch: TenantPatch = {
+        ...(str(ctx.values, "name") ? { name: str(ctx.values, "name") } : {}),
+        ...(choice(ctx.values, "tier", TIERS) ? { tier: choice(ctx.values, "tier", TIERS) } : {}),
+        ...(flag(ctx.values, "suspend") ? { suspended: true } : {}),
+        ...(flag(ctx.values, "resume") ? { suspended: false } : {}),
+        ...(cap === undefined
+          ? {}
+          : { max_in_flight: cap === "tier" ? null : (int(ctx.values, "max-in-flight") ?? null) }),
+      };
+      if (Object.keys(patch).length === 0)
+        throw new UsageError(
+          "nothing to change: give --name, --tier, --suspend, --resume or --max-in-flight",
+        );
+      const tenant = await ctx.client.tenants.update(id as string, patch);
+      ctx.print(tenant, () => showTenant(tenant));
+      return undefined;
+    },
+  },
+  {
+    name: "tenants rotate-secret",
+    args: "<tenant-id>",
+    summary: "new webhook signing secret; the old one keeps signing during the overlap",
+    auth: "admin",
+    options: {
+      "overlap-seconds": {
+        type: "string",
+        value: "<seconds>",
+        description: "how long deliveries carry both signatures (default 86400)",
+      },
+    },
+    async run(ctx) {
+      const [id] = args(ctx, ["tenant-id"]);
+      const overlap = int(ctx.values, "overlap-seconds", { min: 0 });
+      const rotated = await ctx.client.tenants.rotateSigningSecret(
+        id as string,
+        overlap === undefined ? {} : { overlap_seconds: overlap },
+      );
+      ctx.print(rotated, () =>
+        fields([
+          ["signing secret", `${rotated.signing_secret}   (shown once)`],
+          ["old secret signs until", time(rotated.previous_expires_at)],
+        ]),
+      );
+      return undefined;
+    },
+  },
+  {
+    name: "tokens issue",
+    args: "<tenant-id>",
+    summary: "issue a token for a tenant (shown once)",
+    auth: "admin",
+    options: {
+      scope: { type: "string", value: "<scope>", description: "write (default) or read" },
+    },
+    async run(ctx) {
+      const [id] = args(ctx, ["tenant-id"]);
+      const token = await ctx.client.tokens.issue(
+        id as string,
+        choice(ctx.values, "scope", ["read", "write"] as const) ?? "write",
+      );
+      ctx.print(token, () =>
+        fields([
+          ["token", `${token.token}   (shown once)`],
+          ["token id", token.id],
+          ["scope", token.scope],
+          ["created", time(token.created_at)],
+        ]),
+      );
+      return undefined;
+    },
+  },
+  {
+    name: "tokens revoke",
+    args: "<tenant-id> <token-id>",
+    summary: "revoke a token; it fails at once",
+    auth: "admin",
+    async run(ctx) {
+      const [tenantId, tokenId] = args(ctx, ["tenant-id", "token-id"]);
+      await ctx.client.tokens.revoke(tenantId as string, tokenId as string);
+      ctx.print({ revoked: tokenId }, `revoked ${tokenId}`);
+      return undefined;
+    },
+  },
+];
