@@ -36,8 +36,13 @@ export interface SchedulerClientOptions {
   baseUrl: string;
   /** A tenant token (`sched.…`) for /v1, or the admin token for /v1/admin. */
   token?: string;
-  /** Retries of a 429 (waiting `Retry-After`), and of a GET or keyed POST that got no answer. Default 3. */
+  /** Retries of a 429, each after its `Retry-After`. Default 3. */
   maxRetries?: number;
+  /**
+   * Retries of a request that got no answer (0.5 s, 1 s, 2 s… apart), only where repeating it is
+   * safe: a GET, or a POST with an Idempotency-Key. Default 2.
+   */
+  maxConnectionRetries?: number;
   /** A 429 asking to wait longer than this is thrown at once instead. Default 60 s. */
   maxRetryDelaySeconds?: number;
   /** Told before each wait, e.g. to show "rate limited, retrying in 3 s". */
@@ -138,8 +143,9 @@ export class SchedulerClient {
    * Calls one route of `operations` (the groups use this; so can a caller for a route they do
    * not name yet). Throws `SchedulerProblem` for a non-2xx answer and `SchedulerConnectionError`
    * when none came. A 429 is retried after `Retry-After` (at most `maxRetries` times, each wait at
-   * most `maxRetryDelaySeconds`); a request without an answer is retried only when repeating it
-   * is safe (GET, or a POST with an Idempotency-Key).
+   * most `maxRetryDelaySeconds`: a refused request changed nothing, so any method may be sent
+   * again); a request without an answer is retried only when repeating it is safe (GET, or a POST
+   * with an Idempotency-Key), at most `maxConnectionRetries` times.
    */
   async call<P extends string, Q, B, A>(
     operation: Operation<P, Q, B, A>,
@@ -161,28 +167,33 @@ export class SchedulerClient {
     const label = `${operation.method} ${path}`;
     const repeatable = operation.method === "GET" || headers.has("idempotency-key");
     const maxRetries = this.options.maxRetries ?? 3;
+    const maxConnectionRetries = this.options.maxConnectionRetries ?? 2;
     const maxDelay = this.options.maxRetryDelaySeconds ?? 60;
     const doFetch = this.options.fetch ?? ((request: Request) => fetch(request));
 
-    for (let retry = 1; ; retry++) {
+    let rateLimited = 0;
+    let unanswered = 0;
+    for (;;) {
       let response: Response;
       try {
         response = await doFetch(
           new Request(url, { method: operation.method, headers, body, signal: args.signal }),
         );
       } catch (error) {
-        if (args.signal?.aborted || !repeatable || retry > maxRetries)
+        if (args.signal?.aborted || !repeatable || unanswered >= maxConnectionRetries)
           throw new SchedulerConnectionError(label, error);
+        const retry = ++unanswered;
         const delaySeconds = 0.25 * 2 ** retry;
         this.options.onRetry?.({ request: label, retry, delaySeconds, reason: "no_answer" });
         await sleep(delaySeconds * 1000, args.signal);
         continue;
       }
-      if (response.ok) return (await read(response, operation.answer)) as A;
-      if (response.status === 429 && retry <= maxRetries) {
+      if (response.ok) return (await read(response, operation.answer, label)) as A;
+      if (response.status === 429 && rateLimited < maxRetries) {
         const delaySeconds = parseRetryAfter(response.headers.get("retry-after"), Date.now()) ?? 1;
         if (delaySeconds <= maxDelay) {
           await response.body?.cancel();
+          const retry = ++rateLimited;
           this.options.onRetry?.({ request: label, retry, delaySeconds, reason: "rate_limited" });
           // A little jitter, so that clients told the same second do not all return at once.
           await sleep(delaySeconds * 1000 + Math.random() * 250, args.signal);
@@ -194,12 +205,25 @@ export class SchedulerClient {
   }
 }
 
-async function read(response: Response, kind: Operation["answer"]): Promise<unknown> {
+async function read(
+  response: Response,
+  kind: Operation["answer"],
+  label: string,
+): Promise<unknown> {
   if (kind === "none" || response.status === 204) {
     await response.body?.cancel();
     return undefined;
   }
-  return kind === "text" ? response.text() : response.json();
+  const text = await response.text();
+  if (kind === "text") return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Not the scheduler answering (a wrong base URL, a proxy's page).
+    throw new Error(
+      `${label}: ${response.status} answer is not JSON (${response.headers.get("content-type") ?? "no content-type"}): ${text.slice(0, 80)}`,
+    );
+  }
 }
 
 /** A page-fetching function for a list route (the cursor goes into the query). */

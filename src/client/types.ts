@@ -48,7 +48,11 @@ export type JobPage = z.output<typeof JobPageSchema>;
 export type JobStatus = Job["status"];
 export type Priority = Job["priority"];
 export type Schedule = NonNullable<Job["schedule"]>;
-export type HttpTarget = Job["target"];
+/** Where a job's runs go (a discriminated union on `type`). */
+export type Target = Job["target"];
+export type HttpTarget = Extract<Target, { type: "http" }>;
+/** A target as a request gives it (method and headers optional). */
+export type TargetInput = JobInput["target"];
 
 export type PreviewQuery = QueryOf<typeof PreviewQuerySchema>;
 export type SchedulePreviewInput = z.input<typeof SchedulePreviewInputSchema>;

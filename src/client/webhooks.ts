@@ -64,7 +64,7 @@ function base64ToBytes(value: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-async function hmacKey(secret: string): Promise<CryptoKey> {
+async function hmacKey(secret: string) {
   let raw: Uint8Array<ArrayBuffer>;
   try {
     raw = base64ToBytes(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
