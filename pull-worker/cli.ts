@@ -20,6 +20,8 @@ const USAGE = `usage: edge-scheduler-worker --url URL --token TOKEN [options]
   --grace-seconds N     on SIGTERM/SIGINT, how long running commands may finish (default: 30)
   --worker-id ID        this worker's id (default: <hostname>-<pid>; or SCHEDULER_WORKER_ID)
   --wait-seconds N      long poll of one claim, 0..25 (default: 20)
+  --lease-seconds N     how long a claim or heartbeat keeps a run, 1..600 (default: the
+                        scheduler's, 30); heartbeats go every third of it
   --verbose             also log debug lines
   --quiet               log warnings and errors only
 `;
@@ -54,6 +56,7 @@ function parse() {
       "grace-seconds": { type: "string" },
       "worker-id": { type: "string" },
       "wait-seconds": { type: "string" },
+      "lease-seconds": { type: "string" },
       verbose: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -84,6 +87,10 @@ const pools = (values.pool ?? ["shell"])
 const concurrency = integer("concurrency", values.concurrency, 1, 100, 1);
 const graceSeconds = integer("grace-seconds", values["grace-seconds"], 0, 86_400, 30);
 const waitSeconds = integer("wait-seconds", values["wait-seconds"], 0, 25, 20);
+const leaseSeconds =
+  values["lease-seconds"] === undefined
+    ? undefined
+    : integer("lease-seconds", values["lease-seconds"], 1, 600, 30);
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 const threshold = values.verbose ? 0 : values.quiet ? 2 : 1;
@@ -100,6 +107,7 @@ try {
     pools,
     concurrency,
     waitSeconds,
+    ...(leaseSeconds === undefined ? {} : { leaseSeconds }),
     ...(values["worker-id"] || process.env.SCHEDULER_WORKER_ID
       ? { workerId: values["worker-id"] ?? process.env.SCHEDULER_WORKER_ID }
       : {}),

@@ -56,6 +56,11 @@ export interface WorkerOptions {
   concurrency?: number;
   /** How long one claim waits for work when none is ready (0..25 s). */
   waitSeconds?: number;
+  /**
+   * How long a claim or heartbeat keeps a run (1..600 s; the scheduler's default, 30 s, when
+   * absent). Heartbeats go every third of it.
+   */
+  leaseSeconds?: number;
   handler: Handler;
   /** Where the worker's own lines go; by default warnings and errors to stderr. */
   log?: Logger;
@@ -91,6 +96,7 @@ export class RunError extends Error {
 export const LIMITS = {
   maxClaim: 100,
   maxWaitSeconds: 25,
+  maxLeaseSeconds: 600,
   maxCheckpointBytes: 64 * 1024,
   maxResultBytes: 64 * 1024,
   maxProgressBytes: 4 * 1024,
@@ -219,6 +225,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const workerId = options.workerId ?? defaultWorkerId();
   const concurrency = options.concurrency ?? 1;
   const waitSeconds = options.waitSeconds ?? 20;
+  const { leaseSeconds } = options;
   const log = options.log ?? defaultLog;
   const { handler, token } = options;
   const pools = [...options.pools];
@@ -232,6 +239,11 @@ export function createWorker(options: WorkerOptions): Worker {
     throw new RangeError(`concurrency must be an integer 1..${LIMITS.maxClaim}`);
   if (!(waitSeconds >= 0 && waitSeconds <= LIMITS.maxWaitSeconds))
     throw new RangeError(`waitSeconds must be 0..${LIMITS.maxWaitSeconds}`);
+  if (
+    leaseSeconds !== undefined &&
+    !(Number.isInteger(leaseSeconds) && leaseSeconds >= 1 && leaseSeconds <= LIMITS.maxLeaseSeconds)
+  )
+    throw new RangeError(`leaseSeconds must be an integer 1..${LIMITS.maxLeaseSeconds}`);
 
   const active = new Map<string, Active>();
   /** Aborted by drain() and stop(): wakes sleeps and waits of the claim loop. */
@@ -440,7 +452,10 @@ export function createWorker(options: WorkerOptions): Worker {
   }
 
   async function workerHeartbeat(runs: Active[]): Promise<void> {
-    const answer = await request("POST", `/v1/workers/${encodeURIComponent(workerId)}/heartbeat`);
+    // The runs named are answered too: `cancel` for one that is no longer this worker's.
+    const answer = await request("POST", `/v1/workers/${encodeURIComponent(workerId)}/heartbeat`, {
+      runs: runs.map((a) => ({ run_id: a.run.run_id, attempt: a.run.attempt })),
+    });
     if (isTransient(answer.status)) throw new Error(describeProblem(answer));
     if (answer.status !== 200) {
       // The scheduler does not know this worker (any more): fall back to per-run heartbeats.
@@ -631,7 +646,7 @@ export function createWorker(options: WorkerOptions): Worker {
     }
     if (answer.status === 409) {
       log(
-        "warn",
+        a.abortReason === "cancel" ? "info" : "warn",
         `report of run ${run.run_id} attempt ${run.attempt} refused, no longer current: ${describeProblem(answer)}`,
       );
       return;
@@ -667,6 +682,7 @@ export function createWorker(options: WorkerOptions): Worker {
           pools,
           max: Math.min(free, LIMITS.maxClaim),
           wait_seconds: waitSeconds,
+          ...(leaseSeconds === undefined ? {} : { lease_seconds: leaseSeconds }),
         },
         claimController.signal,
       );
@@ -693,7 +709,10 @@ export function createWorker(options: WorkerOptions): Worker {
         // Runs a claim brings are this worker's, even while draining: they run under the grace.
         for (const run of runs) startRun(run);
         if (claimed?.draining && stateNow() === "running") {
-          log("info", `worker ${workerId} was drained by the scheduler: finishing runs in flight`);
+          log(
+            "warn",
+            `worker ${workerId} is drained (POST /v1/workers/${workerId}/drain): it gets no runs; finishing the ${active.size} in flight, then stopping`,
+          );
           state = "draining";
           break;
         }
