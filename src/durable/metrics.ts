@@ -25,6 +25,10 @@ const HELP: Record<string, [type: "counter" | "gauge" | "histogram", help: strin
     "counter",
     "Requests (RPC calls and alarms) served by the tenant's object.",
   ],
+  scheduler_requests_rate_limited_total: [
+    "counter",
+    "Requests answered 429: over the tier's request rate, or too many failed authentications.",
+  ],
   scheduler_sqlite_rows_read_total: ["counter", "SQLite rows read by the tenant's object."],
   scheduler_sqlite_rows_written_total: ["counter", "SQLite rows written by the tenant's object."],
   scheduler_runs_in_flight: ["gauge", "Runs queued or running."],

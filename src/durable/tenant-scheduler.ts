@@ -344,7 +344,12 @@ export class TenantScheduler extends DurableObject<Env> {
       succeeded = true;
       return { ok: true, value };
     } catch (error) {
-      if (error instanceof ProblemError) return { ok: false, problem: error.problem };
+      if (error instanceof ProblemError) {
+        // Buffered like the request counters: flushed with the next write, never causing one.
+        if (error.problem.status === 429)
+          this.counters.add("scheduler_requests_rate_limited_total", {});
+        return { ok: false, problem: error.problem };
+      }
       throw error;
     } finally {
       await this.settle("rpc", mutates && succeeded);
