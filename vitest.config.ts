@@ -1,25 +1,45 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
+// Two projects, one `vitest run`: the Worker's tests inside workerd, and the operator tools' tests
+// (client, CLI, setup, dev) in Node against a real `npm run dev`.
 export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: {
-          ADMIN_TOKEN: "test-admin-token",
-          ALLOW_INSECURE_TARGETS: "true",
-          LOG_LEVEL: "debug",
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ADMIN_TOKEN: "test-admin-token",
+                ALLOW_INSECURE_TARGETS: "true",
+                LOG_LEVEL: "debug",
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/**/*.test.ts"],
+          // Structured logs of passing tests are noise; failing tests still show theirs.
+          silent: "passed-only",
+          globalSetup: ["./test/support/global-setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
-    }),
-  ],
-  test: {
-    include: ["test/**/*.test.ts"],
-    // Structured logs of passing tests are noise; failing tests still show theirs.
-    silent: "passed-only",
-    globalSetup: ["./test/support/global-setup.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+      {
+        test: {
+          name: "node",
+          include: ["test-node/**/*.test.ts"],
+          silent: "passed-only",
+          environment: "node",
+          globalSetup: ["./test-node/support/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 });

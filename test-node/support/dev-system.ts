@@ -1,0 +1,135 @@
+/**
+ * The real local system for the Node tests, started the way a person starts it: `npm run dev`
+ * (tools/dev.ts, which writes .dev.vars with a generated admin token, then `wrangler dev`) in a
+ * fresh copy of the project without .dev.vars, on a free port, with throw-away storage.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { cp, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+const READY_TIMEOUT_MS = 90_000;
+
+export interface DevSystem {
+  baseUrl: string;
+  adminToken: string;
+  /** What `npm run dev` printed before wrangler's own output. */
+  output: string;
+  /** The copy of the project it runs in (holds the generated .dev.vars). */
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The project as a clone has it (no .dev.vars); edits made meanwhile do not restart the Worker. */
+async function copyProject(dir: string): Promise<void> {
+  for (const entry of [
+    "src",
+    "migrations",
+    "tools",
+    "wrangler.toml",
+    "package.json",
+    "tsconfig.json",
+    ".env",
+  ])
+    await cp(join(ROOT, entry), join(dir, entry), { recursive: true });
+  await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-(child.pid as number), name);
+    } catch {
+      // already gone
+    }
+  };
+  signal("SIGTERM");
+  const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 5_000));
+  if ((await Promise.race([exited, timer])) === "timeout") signal("SIGKILL");
+}
+
+export async function startDevSystem(): Promise<DevSystem> {
+  const port = await freePort();
+  const work = await mkdtemp(join(tmpdir(), "scheduler-node-tests-"));
+  const dir = join(work, "app");
+  await copyProject(dir);
+  const logPath = join(work, "dev.log");
+  const log = createWriteStream(logPath);
+  let output = "";
+  const child = spawn(
+    process.execPath,
+    [
+      "tools/dev.ts",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--persist-to",
+      join(work, "state"),
+      "--log-level",
+      "warn",
+      "--show-interactive-dev-session=false",
+    ],
+    {
+      cwd: dir,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH}`,
+        WRANGLER_SEND_METRICS: "false",
+      },
+    },
+  );
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+    log.write(chunk);
+  });
+  child.stderr?.pipe(log);
+  const stop = async () => {
+    await stopGroup(child);
+    log.end();
+    await rm(work, { recursive: true, force: true });
+  };
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  try {
+    for (;;) {
+      if (child.exitCode !== null)
+        throw new Error(`npm run dev exited early: ${await readFile(logPath, "utf8")}`);
+      if (Date.now() > deadline)
+        throw new Error(`npm run dev did not answer /health; see ${logPath}`);
+      const ok = await fetch(`${baseUrl}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const devVars = await readFile(join(dir, ".dev.vars"), "utf8");
+    const adminToken = /^ADMIN_TOKEN=(.+)$/m.exec(devVars)?.[1];
+    if (!adminToken) throw new Error(`no ADMIN_TOKEN in the generated .dev.vars:\n${devVars}`);
+    return { baseUrl, adminToken, output, dir, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
