@@ -1,0 +1,173 @@
+/**
+ * `npm run setup` against a stand-in `wrangler` first on PATH (test-node/support/fake-wrangler.cjs:
+ * no Cloudflare account is reachable here). Run twice: the second run creates nothing and keeps the
+ * secret. `wrangler deploy --dry-run` itself runs in CI (.ci/run).
+ */
+import { spawn } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { deployedUrl, queueNamesFromTable } from "../tools/setup.ts";
+import { ROOT } from "./support/dev-system.ts";
+
+interface Call {
+  args: string[];
+  secrets?: string[];
+}
+
+const QUEUES = ["runs-express", "runs-high", "runs-medium", "runs-low", "runs-dlq"];
+let dirs: string[] = [];
+
+afterEach(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  dirs = [];
+});
+
+async function account(seed?: { queues?: string[]; deployed?: boolean; secrets?: object }) {
+  const dir = await mkdtemp(join(tmpdir(), "fake-wrangler-"));
+  dirs.push(dir);
+  const bin = join(dir, "bin");
+  await mkdir(bin);
+  await writeFile(
+    join(bin, "wrangler"),
+    `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, "test-node/support/fake-wrangler.cjs")}" "$@"\n`,
+  );
+  await chmod(join(bin, "wrangler"), 0o755);
+  const state = join(dir, "state.json");
+  if (seed)
+    await writeFile(
+      state,
+      JSON.stringify({ queues: [], deployed: false, secrets: {}, ...seed }, null, 2),
+    );
+  const log = join(dir, "calls.jsonl");
+  await writeFile(log, "");
+  return {
+    env: {
+      ...process.env,
+      PATH: `${bin}:${join(ROOT, "node_modules/.bin")}:${process.env.PATH}`,
+      FAKE_WRANGLER_STATE: state,
+      FAKE_WRANGLER_LOG: log,
+    },
+    async calls(): Promise<Call[]> {
+      return (await readFile(log, "utf8"))
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Call);
+    },
+    async state(): Promise<{
+      queues: string[];
+      deployed: boolean;
+      secrets: Record<string, string>;
+    }> {
+      return JSON.parse(await readFile(state, "utf8"));
+    },
+    async reset() {
+      await writeFile(log, "");
+    },
+  };
+}
+
+/**
+ * `npm run setup`'s script, from the project root. Run with node directly: `npm run` would put the
+ * project's node_modules/.bin, with the real wrangler, ahead of the stand-in on PATH.
+ */
+function runSetup(
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["tools/setup.ts"], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+const creates = (calls: Call[]) =>
+  calls.filter((c) => c.args[0] === "queues" && c.args[1] === "create").map((c) => c.args[2]);
+
+describe("npm run setup", () => {
+  it("takes a fresh account to a deployed Worker, and a second run changes nothing", async () => {
+    const cf = await account({ queues: ["runs-dlq", "someone-elses-queue"] });
+
+    const first = await runSetup(cf.env);
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    const calls = await cf.calls();
+    // Listed page by page, then only the missing queues created, then the secret, then one deploy.
+    expect(
+      calls.filter((c) => c.args[1] === "list" && c.args[0] === "queues").length,
+    ).toBeGreaterThan(1);
+    expect(creates(calls).sort()).toEqual(QUEUES.filter((q) => q !== "runs-dlq").sort());
+    const deploys = calls.filter((c) => c.args[0] === "deploy");
+    expect(deploys.map((c) => c.args.includes("--secrets-file"))).toEqual([true]);
+    expect(calls.find((c) => c.secrets)?.secrets).toEqual(["ADMIN_TOKEN"]);
+    const state = await cf.state();
+    expect(state.deployed).toBe(true);
+    expect([...state.queues].sort()).toEqual([...QUEUES, "someone-elses-queue"].sort());
+    const token = state.secrets.ADMIN_TOKEN as string;
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // Printed once, with the URL and the next command.
+    expect(first.stdout.split(token).length - 1).toBe(2);
+    expect(first.stdout).toContain("Deployed: https://edge-scheduler.example-account.workers.dev");
+    expect(first.stdout).toContain("npx edge-scheduler tenants create");
+    expect(first.stdout).toContain(`export SCHEDULER_ADMIN_TOKEN=${token}`);
+
+    await cf.reset();
+    const second = await runSetup(cf.env);
+    expect(second.code).toBe(0);
+    const again = await cf.calls();
+    expect(creates(again)).toEqual([]);
+    expect(again.filter((c) => c.args[0] === "deploy").map((c) => c.args)).toEqual([["deploy"]]);
+    expect((await cf.state()).secrets.ADMIN_TOKEN).toBe(token);
+    expect(second.stdout).not.toContain(token);
+    expect(second.stdout).toContain("already set");
+    expect(second.stdout).toContain("Deployed: https://edge-scheduler.example-account.workers.dev");
+  }, 60_000);
+
+  it("adds the secret to a deployed Worker that lacks it, without touching other secrets", async () => {
+    const cf = await account({ queues: QUEUES, deployed: true, secrets: { OTHER: "x" } });
+    const run = await runSetup(cf.env);
+    expect(run.code).toBe(0);
+    expect(creates(await cf.calls())).toEqual([]);
+    const state = await cf.state();
+    expect(state.secrets.OTHER).toBe("x");
+    expect(state.secrets.ADMIN_TOKEN).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  }, 60_000);
+
+  it("stops with wrangler's message and a hint when not logged in", async () => {
+    const cf = await account();
+    const run = await runSetup({ ...cf.env, FAKE_WRANGLER_LOGGED_OUT: "1" });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("not authenticated");
+    expect(run.stderr).toContain("npx wrangler login");
+    expect((await cf.calls()).map((c) => c.args[0])).toEqual(["queues"]);
+  }, 60_000);
+
+  it("reads wrangler's queue table and deploy output", () => {
+    const table = [
+      "┌──────┬───────────┬─────────┐",
+      "│ id   │ name      │ created │",
+      "├──────┼───────────┼─────────┤",
+      "│ \x1b[2ma1\x1b[0m   │ runs-high │ today   │",
+      "├──────┼───────────┼─────────┤",
+      "│ b2   │ runs-low  │ today   │",
+      "└──────┴───────────┴─────────┘",
+    ].join("\n");
+    expect(queueNamesFromTable(table)).toEqual(["runs-high", "runs-low"]);
+    expect(queueNamesFromTable("┌┐\n└┘\n")).toEqual([]);
+    expect(deployedUrl("Deployed x triggers\n  https://x.acme.workers.dev\nCurrent")).toBe(
+      "https://x.acme.workers.dev",
+    );
+  });
+});

@@ -1,0 +1,250 @@
+/**
+ * `npm run setup`: takes a Cloudflare account (after `npx wrangler login`) to a deployed scheduler,
+ * and is safe to run again:
+ *   1. creates each queue wrangler.toml names (producers, consumers, dead-letter queues) that
+ *      `wrangler queues list` does not show;
+ *   2. if the Worker has no ADMIN_TOKEN secret (or does not exist yet), generates a strong one and
+ *      deploys it with the code (`wrangler deploy --secrets-file`), so no deployed version runs
+ *      without it; an existing secret is never replaced;
+ *   3. deploys, and prints the URL, the new admin token (once), and the next command.
+ * Every Cloudflare call goes through the `wrangler` on PATH (npm run puts the project's first).
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface SetupOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Lines for the person running it. */
+  log: (line: string) => void;
+  /** wrangler's own output while it deploys (echoed as it comes). */
+  echo: (chunk: string) => void;
+}
+
+export interface SetupResult {
+  createdQueues: string[];
+  /** The generated admin token, when this run set the secret. */
+  adminToken: string | undefined;
+  url: string | undefined;
+}
+
+export class SetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SetupError";
+  }
+}
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function wrangler(args: string[], options: SetupOptions, echo = false): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("wrangler", args, {
+      cwd: options.cwd,
+      env: { ...options.env, WRANGLER_SEND_METRICS: "false" },
+      // Deploy may ask (say, to register a workers.dev subdomain on a fresh account).
+      stdio: [echo ? "inherit" : "ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (echo) options.echo(chunk.toString());
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (echo) options.echo(chunk.toString());
+    });
+    child.on("error", (error) =>
+      reject(new SetupError(`cannot run wrangler: ${error.message} (run \`npm ci\` first)`)),
+    );
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+function failed(what: string, ran: Ran): SetupError {
+  const output = `${ran.stdout}\n${ran.stderr}`.trim();
+  const hint =
+    /not authenticated|wrangler login|CLOUDFLARE_API_TOKEN|authentication error|\[code: 10000\]/i.test(
+      output,
+    )
+      ? "\nLog in first: npx wrangler login (or set CLOUDFLARE_API_TOKEN)"
+      : "";
+  return new SetupError(`${what} failed (exit ${ran.code}):\n${output}${hint}`);
+}
+
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+const stripAnsi = (text: string) => text.replace(ANSI, "");
+
+/** The `name` column of wrangler's queue table (`wrangler queues list`). */
+export function queueNamesFromTable(output: string): string[] {
+  const rows = stripAnsi(output)
+    .split("\n")
+    .filter((line) => line.includes("│"))
+    .map((line) =>
+      line
+        .split("│")
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
+  const header = rows.findIndex((cells) => cells.includes("name"));
+  if (header < 0) return [];
+  const column = (rows[header] as string[]).indexOf("name");
+  return rows
+    .slice(header + 1)
+    .map((cells) => cells[column])
+    .filter((name): name is string => Boolean(name));
+}
+
+/** Every queue of the account, page by page until a page adds nothing. */
+async function existingQueues(options: SetupOptions): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (let page = 1; page <= 100; page++) {
+    const ran = await wrangler(["queues", "list", "--page", String(page)], options);
+    if (ran.code !== 0) throw failed("wrangler queues list", ran);
+    const found = queueNamesFromTable(ran.stdout);
+    const fresh = found.filter((name) => !names.has(name));
+    for (const name of found) names.add(name);
+    if (fresh.length === 0) break;
+  }
+  return names;
+}
+
+/** The Worker's name and every queue it produces to, consumes or dead-letters into. */
+async function readConfig(cwd: string): Promise<{ name: string; queues: string[] }> {
+  const { unstable_readConfig } = await import("wrangler");
+  const config = unstable_readConfig({ config: join(cwd, "wrangler.toml") });
+  if (!config.name) throw new SetupError("wrangler.toml has no name");
+  const queues = [
+    ...config.queues.producers.map((p: { queue: string }) => p.queue),
+    ...config.queues.consumers.flatMap((c: { queue: string; dead_letter_queue?: string }) => [
+      c.queue,
+      c.dead_letter_queue ?? "",
+    ]),
+  ].filter(Boolean);
+  return { name: config.name, queues: [...new Set(queues)] };
+}
+
+/** Whether the Worker has an ADMIN_TOKEN secret; `missing-worker` before its first deploy. */
+async function adminTokenState(options: SetupOptions): Promise<"set" | "unset" | "missing-worker"> {
+  const ran = await wrangler(["secret", "list", "--format", "json"], options);
+  if (ran.code !== 0) {
+    if (/not found|does not exist|\[code: 10007\]/i.test(`${ran.stdout}\n${ran.stderr}`))
+      return "missing-worker";
+    throw failed("wrangler secret list", ran);
+  }
+  const start = ran.stdout.indexOf("[");
+  let secrets: { name: string }[];
+  try {
+    secrets = JSON.parse(ran.stdout.slice(start)) as { name: string }[];
+  } catch {
+    throw new SetupError(`wrangler secret list answered something else than JSON:\n${ran.stdout}`);
+  }
+  return secrets.some((s) => s.name === "ADMIN_TOKEN") ? "set" : "unset";
+}
+
+/** The workers.dev (or first https) URL in wrangler deploy's output. */
+export function deployedUrl(output: string): string | undefined {
+  const text = stripAnsi(output);
+  return (
+    /https:\/\/[^\s]+\.workers\.dev\b/.exec(text)?.[0] ?? /^\s+(https:\/\/\S+)/m.exec(text)?.[1]
+  );
+}
+
+export async function setup(options: SetupOptions): Promise<SetupResult> {
+  const { log } = options;
+  const config = await readConfig(options.cwd);
+
+  log(`Queues named in wrangler.toml: ${config.queues.join(", ")}`);
+  const existing = await existingQueues(options);
+  const createdQueues: string[] = [];
+  for (const queue of config.queues) {
+    if (existing.has(queue)) {
+      log(`  ${queue}: exists`);
+      continue;
+    }
+    const ran = await wrangler(["queues", "create", queue], options);
+    if (ran.code !== 0) throw failed(`wrangler queues create ${queue}`, ran);
+    createdQueues.push(queue);
+    log(`  ${queue}: created`);
+  }
+
+  const state = await adminTokenState(options);
+  let adminToken: string | undefined;
+  const args = ["deploy"];
+  let secretsDir: string | undefined;
+  if (state === "set") {
+    log("ADMIN_TOKEN: already set on the Worker; left unchanged.");
+  } else {
+    adminToken = randomBytes(32).toString("base64url");
+    secretsDir = await mkdtemp(join(tmpdir(), "scheduler-setup-"));
+    const file = join(secretsDir, "secrets.json");
+    await writeFile(file, JSON.stringify({ ADMIN_TOKEN: adminToken }), { mode: 0o600 });
+    args.push("--secrets-file", file);
+    log(
+      state === "missing-worker"
+        ? `ADMIN_TOKEN: ${config.name} is not deployed yet; a generated token goes with its first deploy.`
+        : "ADMIN_TOKEN: not set; a generated token goes with this deploy.",
+    );
+  }
+
+  log(`Deploying ${config.name}…`);
+  let ran: Ran;
+  try {
+    ran = await wrangler(args, options, true);
+  } finally {
+    if (secretsDir) await rm(secretsDir, { recursive: true, force: true });
+  }
+  if (ran.code !== 0) {
+    throw failed(
+      adminToken ? "wrangler deploy (the generated ADMIN_TOKEN was not stored)" : "wrangler deploy",
+      ran,
+    );
+  }
+  return { createdQueues, adminToken, url: deployedUrl(`${ran.stdout}\n${ran.stderr}`) };
+}
+
+async function main(): Promise<void> {
+  try {
+    const result = await setup({
+      cwd: process.cwd(),
+      env: process.env,
+      log: (line) => console.log(line),
+      echo: (chunk) => process.stdout.write(chunk),
+    });
+    const url = result.url ?? "<the Worker's URL, shown by wrangler above>";
+    const lines = ["", `Deployed: ${url}`];
+    if (result.adminToken) {
+      lines.push(
+        "",
+        "Admin token, stored as the Worker's ADMIN_TOKEN secret. It is shown only now: keep it in your",
+        "password manager (to replace it later: npx wrangler secret put ADMIN_TOKEN).",
+        "",
+        `  ${result.adminToken}`,
+      );
+    }
+    lines.push(
+      "",
+      "Next, create a tenant:",
+      "",
+      `  export SCHEDULER_URL=${url}`,
+      `  export SCHEDULER_ADMIN_TOKEN=${result.adminToken ?? "<your admin token>"}`,
+      '  npx edge-scheduler tenants create --name "My team"',
+      "",
+    );
+    console.log(lines.join("\n"));
+  } catch (error) {
+    console.error(`setup: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
