@@ -56,7 +56,8 @@ function concrete(route: Route, w: World, tenant: TestTenant): string {
     .replace(":token_id", w.bRevokedTokenId)
     .replace(/\/v1\/admin\/tenants\/:id/, `/v1/admin/tenants/${tenant.id}`)
     .replace(/\/v1\/runs\/:id/, `/v1/runs/${w.bRunId}`)
-    .replace(/\/v1\/jobs\/:id/, `/v1/jobs/${w.bJobId}`);
+    .replace(/\/v1\/jobs\/:id/, `/v1/jobs/${w.bJobId}`)
+    .replace(/\/v1\/workers\/:id/, "/v1/workers/w-never-seen");
 }
 
 function bodyFor(route: Route): unknown {
@@ -70,6 +71,10 @@ function bodyFor(route: Route): unknown {
   if (route.path.endsWith("/signing-secret")) return { overlap_seconds: 60 };
   if (route.path === "/v1/admin/tenants") return { name: "intruder" };
   if (route.path === "/v1/admin/tenants/:id") return { suspended: true };
+  if (route.path === "/v1/workers/claim") return { worker_id: "w-iso", pools: ["iso"] };
+  if (route.path === "/v1/runs/:id/fail") return { worker_id: "w-iso", attempt: 1, error: "x" };
+  if (/^\/v1\/runs\/:id\/(heartbeat|complete)$/.test(route.path))
+    return { worker_id: "w-iso", attempt: 1 };
   return {};
 }
 

@@ -12,6 +12,7 @@ import { jobRoutes } from "./routes/jobs";
 import { metricsRoutes } from "./routes/metrics";
 import { runRoutes } from "./routes/runs";
 import { scheduleRoutes } from "./routes/schedules";
+import { workerRoutes } from "./routes/workers";
 
 const tierTable = Object.entries(TIERS)
   .map(
@@ -52,6 +53,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   tenant.route("/", runRoutes());
   tenant.route("/", scheduleRoutes());
   tenant.route("/", metricsRoutes());
+  tenant.route("/", workerRoutes());
   app.route("/v1", tenant);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

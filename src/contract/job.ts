@@ -6,6 +6,7 @@ import { Cursor, PageLimit, Timestamp } from "./common";
 import { boundedJson, jsonByteLength } from "./json";
 import { ScheduleSchema } from "./schedule";
 import { displayText, freeText, headerValue, textProblems } from "./text";
+import { type WorkerTarget, WorkerTargetSchema } from "./worker";
 
 export const HttpTargetSchema = z
   .strictObject({
@@ -44,6 +45,12 @@ export const HttpTargetSchema = z
   })
   .openapi("HttpTarget");
 export type HttpTarget = z.infer<typeof HttpTargetSchema>;
+
+/** Where a run goes: a signed webhook, or a pull worker of a pool. */
+export const TargetSchema = z
+  .discriminatedUnion("type", [HttpTargetSchema, WorkerTargetSchema])
+  .openapi("Target");
+export type Target = z.infer<typeof TargetSchema>;
 
 export const RetrySchema = z
   .strictObject({
@@ -99,9 +106,13 @@ const MetadataSchema = z
  * The name of a job created without one: method, host and path of its target, as in
  * `POST example.com/hooks/report`. The query and fragment are left out (they often carry tokens).
  */
-export function defaultJobName(input: { target: { method: string; url: string } }): string {
-  const url = new URL(input.target.url);
-  const name = `${input.target.method} ${url.host}${url.pathname}`;
+export function defaultJobName(input: {
+  target: WorkerTarget | { method: string; url: string };
+}): string {
+  const { target } = input;
+  if ("pool" in target) return `worker ${target.pool}`;
+  const url = new URL(target.url);
+  const name = `${target.method} ${url.host}${url.pathname}`;
   const max = LIMITS.maxNameLength;
   return name.length <= max ? name : `${name.slice(0, max - 1)}…`;
 }
@@ -109,7 +120,7 @@ export function defaultJobName(input: { target: { method: string; url: string } 
 const jobFields = {
   name: displayText(LIMITS.maxNameLength),
   schedule: ScheduleSchema.optional(),
-  target: HttpTargetSchema,
+  target: TargetSchema,
   priority: z.enum(PRIORITIES).default(DEFAULTS.priority),
   retry: RetrySchema.default({
     max_attempts: DEFAULTS.maxAttempts,
@@ -124,8 +135,9 @@ const jobFields = {
     .number()
     .int()
     .min(1)
-    .max(LIMITS.maxTimeoutSeconds)
-    .default(DEFAULTS.timeoutSeconds),
+    .max(LIMITS.maxWorkerTimeoutSeconds)
+    .default(DEFAULTS.timeoutSeconds)
+    .openapi({ description: "at most 900 for an http target, 86400 for a worker target" }),
   overlap: z.enum(OVERLAP_POLICIES).default(DEFAULTS.overlap),
   catchup_window_seconds: z
     .number()
@@ -153,7 +165,7 @@ export const JobPatchSchema = z
   .strictObject({
     name: jobFields.name.optional(),
     schedule: ScheduleSchema.nullable().optional(),
-    target: HttpTargetSchema.optional(),
+    target: TargetSchema.optional(),
     priority: z.enum(PRIORITIES).optional(),
     retry: RetryPatchSchema.optional(),
     retry_on: z.enum(["any", "transient"]).optional(),
@@ -186,7 +198,7 @@ export const JobSchema = z
     id: z.string(),
     name: z.string(),
     schedule: ScheduleSchema.nullable(),
-    target: HttpTargetSchema,
+    target: TargetSchema,
     priority: z.enum(PRIORITIES),
     retry: RetrySchema,
     retry_on: z.enum(["any", "transient"]),

@@ -29,7 +29,9 @@ export const AttemptSchema = z
     started_at: Timestamp,
     finished_at: Timestamp.nullable(),
     duration_ms: z.number().int().nullable(),
-    response_body: z.string().nullable().openapi({ description: "first 4 KiB of the response" }),
+    response_body: z.string().nullable().openapi({
+      description: "first 4 KiB of the response; for a worker, its `result` as JSON text",
+    }),
     error: z.string().nullable(),
     worker_id: z.string().nullable(),
   })
@@ -58,13 +60,22 @@ export const RunSchema = z
       .openapi({ description: "first attempt start minus scheduled time" }),
     last_error: z.string().nullable(),
     created_at: Timestamp,
+    pool: z.string().nullable().openapi({ description: "a worker target's pool; null for http" }),
+    worker_id: z
+      .string()
+      .nullable()
+      .openapi({ description: "the pull worker of the latest attempt; null for http" }),
   })
   .openapi("Run");
 export type RunView = z.infer<typeof RunSchema>;
 
-export const RunDetailSchema = RunSchema.extend({ attempts: z.array(AttemptSchema) }).openapi(
-  "RunDetail",
-);
+export const RunDetailSchema = RunSchema.extend({
+  attempts: z.array(AttemptSchema),
+  checkpoint: z.unknown().openapi({
+    description: "worker runs: the last checkpoint saved (handed to the next attempt)",
+  }),
+  progress: z.unknown().openapi({ description: "worker runs: the last progress reported" }),
+}).openapi("RunDetail");
 export type RunDetailView = z.infer<typeof RunDetailSchema>;
 
 export const RunListQuerySchema = z.object({

@@ -49,7 +49,8 @@ export const TenantSchema = z
   .openapi("Tenant");
 export type TenantView = z.infer<typeof TenantSchema>;
 
-export const TOKEN_SCOPES = ["read", "write"] as const;
+/** `read`: GET routes; `write`: everything; `worker`: the pull-worker routes only. */
+export const TOKEN_SCOPES = ["read", "write", "worker"] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 export const TokenInputSchema = z

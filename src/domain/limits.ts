@@ -22,7 +22,24 @@ export const LIMITS = {
   maxScheduleAheadSeconds: 5 * 365 * 24 * 3600,
   maxAttempts: 25,
   maxBackoffSeconds: 24 * 3600,
+  /** An http attempt: a queue consumer's invocation lasts at most 15 minutes. */
   maxTimeoutSeconds: 900,
+  /** A pull worker's attempt (kept alive by heartbeats). */
+  maxWorkerTimeoutSeconds: 24 * 3600,
+  /** Pools one worker may serve, and runs one claim may take. */
+  maxWorkerPools: 20,
+  maxClaim: 100,
+  /** A worker's lease: kept by claims and heartbeats for this long (a claim may choose). */
+  defaultWorkerLeaseSeconds: 30,
+  maxWorkerLeaseSeconds: 600,
+  /** The longest long poll of a claim. */
+  maxClaimWaitSeconds: 25,
+  maxCheckpointBytes: 64 * 1024,
+  maxResultBytes: 64 * 1024,
+  maxProgressBytes: 4 * 1024,
+  maxErrorLength: 4096,
+  /** Workers a tenant's object remembers; those unseen for a day make room for new ones. */
+  maxWorkers: 1000,
   maxCatchupWindowSeconds: 7 * 24 * 3600,
   maxPreviewCount: 100,
   maxPageSize: 200,

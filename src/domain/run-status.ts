@@ -31,15 +31,15 @@ export const TERMINAL_RUN_STATUSES = [
 ] as const;
 
 const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
-  // dispatched; cancelled; superseded by cancel_other
-  pending: ["queued", "cancelled"],
+  // dispatched; claimed by a pull worker; cancelled; superseded by cancel_other
+  pending: ["queued", "running", "cancelled"],
   // claimed by a consumer; held back by pause or suspension; cancelled; message dead-lettered
   // (a failed attempt: retried or dead by the job's retry policy)
   queued: ["running", "pending", "cancelled", "retrying", "dead"],
   // attempt outcomes; lease expiry goes to retrying or dead; cancelled while executing
   running: ["succeeded", "retrying", "dead", "cancelled"],
-  // backoff over; held back by pause; cancelled
-  retrying: ["queued", "pending", "cancelled"],
+  // backoff over (sent, or claimed by a pull worker); held back by pause; cancelled
+  retrying: ["queued", "running", "pending", "cancelled"],
   // replay
   dead: ["pending"],
   succeeded: [],

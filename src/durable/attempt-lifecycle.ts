@@ -29,7 +29,8 @@ export class AttemptLifecycle {
     const run = this.runs.get(request.run_id);
     if (run?.status !== "queued" || run.attempt + 1 !== request.attempt) return null;
     const job = this.jobs.get(run.jobId);
-    if (!job) return null;
+    // A worker target's runs are claimed by pull workers, never through a queue message.
+    if (job?.target.type !== "http") return null;
     // Only unindexed columns change: the claim rewrites no index entry. (The consumer's id is kept
     // on the attempt; the run's `worker_id` is for pull workers.)
     this.runs.transition(run, "running", {
@@ -129,7 +130,7 @@ export class AttemptLifecycle {
       return;
     }
     const error = result.error ?? `HTTP ${result.status_code}`;
-    this.failAttempt(run, now, error, result.status_code, ended);
+    this.failAttempt(run, now, error, result.status_code, ended, result.retryable);
   }
 
   /** A running attempt whose consumer never reported: it failed, and is retried if allowed. */
@@ -161,7 +162,8 @@ export class AttemptLifecycle {
       outcome: "lease_expired",
       priority: run.priority,
     });
-    this.failAttempt(run, now, "lease expired: the consumer did not report", null, ended ?? {});
+    const silent = run.pool ? "the worker stopped heartbeating" : "the consumer did not report";
+    this.failAttempt(run, now, `lease expired: ${silent}`, null, ended ?? {});
   }
 
   /** After a failed attempt: retrying with backoff, or dead. `fields` (the attempt's end) go along. */
@@ -171,10 +173,13 @@ export class AttemptLifecycle {
     error: string,
     statusCode: number | null,
     fields: Partial<RunRow>,
+    verdict?: boolean,
   ): void {
     const job = this.jobs.get(run.jobId);
     const retryable =
-      job !== undefined && job.status !== "cancelled" && isRetryable(statusCode, job.retryOn);
+      job !== undefined &&
+      job.status !== "cancelled" &&
+      (verdict ?? isRetryable(statusCode, job.retryOn));
     if (!job || !retryable || run.attempt >= run.maxAttempts) {
       this.runLog.info("run.dead", run, {
         reason: error,

@@ -45,6 +45,8 @@ export interface DispatchRoundParts {
   idempotencyKeys: IdempotencyKeyStore;
   lifecycle: RunLifecycle;
   transaction: Transaction;
+  /** When a run some waiting worker claim could take becomes ready (worker-operations.ts). */
+  workerWake: () => number | null;
 }
 
 /** The tenant's cap on runs queued or running. */
@@ -140,6 +142,7 @@ export class DispatchRound {
     if (this.sendCapacity(maxInFlight(tenant)) > 0) {
       candidates.push(runs.nextDispatchAt(this.lowestSendableRank()));
     }
+    if (maxInFlight(tenant) - this.inFlight() > 0) candidates.push(this.parts.workerWake());
     const flushAt = this.parts.counters.flushDueAt();
     if (flushAt !== null) candidates.push(flushAt);
     const times = candidates.filter((t): t is number => t !== null);

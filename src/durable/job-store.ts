@@ -2,6 +2,7 @@
 import { and, asc, eq, getTableColumns, gt, inArray, lte, min, sql } from "drizzle-orm";
 import type { JobInput, JobListQuery, JobPatch, JobView } from "../contract/job";
 import type { IdGenerator } from "../domain/ids";
+import { LIMITS } from "../domain/limits";
 import { PRIORITY_RANK } from "../domain/priority";
 import { fail } from "../domain/problem";
 import { firstFireTime } from "../domain/schedule";
@@ -35,6 +36,7 @@ export class JobStore {
   /** Builds the row for a new job; throws 400 problems (under `path`) for schedules out of range. */
   build(input: JobInput, now: number, path = ""): JobRow {
     const nextRunAt = firstFireTime(input.schedule, now, `${path}schedule`);
+    assertTimeoutFits(input.target.type, input.timeout_seconds, path);
     return {
       id: this.ids.next("job", now),
       name: input.name,
@@ -182,6 +184,7 @@ export class JobStore {
       next.nextRunAt = firstFireTime(patch.schedule ?? undefined, now);
       if (job.status === "completed" && next.nextRunAt !== null) next.status = "active";
     }
+    assertTimeoutFits(next.target.type, next.timeoutSeconds);
     this.save(next, job);
     return next;
   }
@@ -216,5 +219,15 @@ export class JobStore {
 
   view(row: JobRow): JobView {
     return this.views([row])[0] as JobView;
+  }
+}
+
+/** A webhook attempt runs inside a queue consumer's invocation (15 minutes at most). */
+function assertTimeoutFits(targetType: string, timeoutSeconds: number, path = ""): void {
+  if (targetType === "http" && timeoutSeconds > LIMITS.maxTimeoutSeconds) {
+    throw fail.invalid(
+      `${path}timeout_seconds`,
+      `at most ${LIMITS.maxTimeoutSeconds} for an http target (${LIMITS.maxWorkerTimeoutSeconds} for a worker target)`,
+    );
   }
 }

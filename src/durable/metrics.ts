@@ -33,6 +33,15 @@ const HELP: Record<string, [type: "counter" | "gauge" | "histogram", help: strin
   scheduler_sqlite_rows_written_total: ["counter", "SQLite rows written by the tenant's object."],
   scheduler_runs_in_flight: ["gauge", "Runs queued or running."],
   scheduler_max_in_flight: ["gauge", "The tenant's cap on runs queued or running."],
+  scheduler_pool_runs_waiting: [
+    "gauge",
+    "Worker runs waiting for a claim (due now or later), by pool.",
+  ],
+  scheduler_workers: ["gauge", "Pull workers by state (active, draining, stale)."],
+  scheduler_worker_claim_lag_seconds: [
+    "histogram",
+    "Ready (due or retry time) to claimed, for worker runs, by pool.",
+  ],
 };
 
 function family(name: string): string {
@@ -126,8 +135,11 @@ export function renderMetrics(tenantId: string, samples: Sample[]): string {
 export function renderTenantMetrics(
   tenantId: string,
   samples: Sample[],
-  inFlight: number,
-  maxInFlight: number,
+  now: {
+    inFlight: number;
+    maxInFlight: number;
+    gauges: { name: string; labels: Record<string, string>; value: number }[];
+  },
 ): string {
   // Gauges list every status, zeros included: a missing series reads as stale, not as 0.
   const present = new Set(samples.map((s) => `${s.name}{${s.labels}}`));
@@ -138,7 +150,9 @@ export function renderTenantMetrics(
   for (const status of RUN_STATUSES)
     for (const priority of PRIORITIES) zero("scheduler_runs", { status, priority });
   for (const status of JOB_STATUSES) zero("scheduler_jobs", { status });
-  samples.push({ name: "scheduler_runs_in_flight", labels: "", value: inFlight });
-  samples.push({ name: "scheduler_max_in_flight", labels: "", value: maxInFlight });
+  samples.push({ name: "scheduler_runs_in_flight", labels: "", value: now.inFlight });
+  samples.push({ name: "scheduler_max_in_flight", labels: "", value: now.maxInFlight });
+  for (const g of now.gauges)
+    samples.push({ name: g.name, labels: labelKey(g.labels), value: g.value });
   return renderMetrics(tenantId, samples);
 }

@@ -145,7 +145,9 @@ export class Occurrences {
           break;
       }
     }
-    if (dispatchAt !== null && dispatchAt <= now && budget?.admits(job.priorityRank)) {
+    // A webhook run that fits the round's send capacity is born queued; a worker run waits for a claim.
+    const forQueues = job.target.type === "http";
+    if (forQueues && dispatchAt !== null && dispatchAt <= now && budget?.admits(job.priorityRank)) {
       const run = this.runs.create(
         job,
         {

@@ -12,7 +12,7 @@ import type { JobStore } from "./job-store";
 import type { RunLifecycle } from "./run-lifecycle";
 import type { RunStore } from "./run-store";
 import type { TenantStore } from "./tenant-store";
-import { attemptView, type Page, runView } from "./views";
+import { attemptView, type Page, runExtras, runView } from "./views";
 
 export class RunOperations {
   constructor(
@@ -39,7 +39,11 @@ export class RunOperations {
   /** A run with all its attempts. */
   detail(id: string): RunDetailView {
     const run = this.runs.require(id);
-    return { ...runView(run), attempts: this.attempts.of(run).map(attemptView) };
+    return {
+      ...runView(run),
+      attempts: this.attempts.of(run).map(attemptView),
+      ...runExtras(run),
+    };
   }
 
   /** Cancels a run that has not finished; a running attempt completes but its result changes nothing. */

@@ -2,7 +2,20 @@
  * Runs and attempts in the tenant's SQLite. Every status change goes through `transition`, which
  * checks the state machine in domain/run-status.
  */
-import { and, asc, desc, eq, inArray, isNotNull, lt, lte, min, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  min,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import type { RunListQuery } from "../contract/run";
 import type { IdGenerator } from "../domain/ids";
 import { idFloor, occurrenceRunId } from "../domain/ids";
@@ -20,6 +33,9 @@ import type { Database } from "./database";
 import type { LeaseTable } from "./lease-table";
 import { LIST_SCAN_BUDGET, pageFromScan, type RowPage } from "./scan-page";
 import { ACTIVE_RUNS, attempts, type JobRow, type RunRow, runs, UNUSUAL_RUNS } from "./schema";
+
+/** Runs for the queues; a worker target's runs (with a pool) wait for claims (pool-runs.ts). */
+const FOR_QUEUES = isNull(runs.pool);
 
 export interface NewRun {
   scheduledFor: number;
@@ -90,6 +106,9 @@ export class RunStore {
             : null),
       createdAt: now,
       attemptRecord: null,
+      pool: job.target.type === "worker" ? job.target.pool : null,
+      checkpoint: null,
+      progress: null,
     };
     const inserted = this.db
       .insert(runs)
@@ -171,7 +190,12 @@ export class RunStore {
           .select()
           .from(runs)
           .where(
-            and(eq(runs.priorityRank, rank), isNotNull(runs.dispatchAt), lte(runs.dispatchAt, now)),
+            and(
+              eq(runs.priorityRank, rank),
+              FOR_QUEUES,
+              isNotNull(runs.dispatchAt),
+              lte(runs.dispatchAt, now),
+            ),
           )
           .orderBy(asc(runs.dispatchAt))
           .limit(limit - out.length)
@@ -188,7 +212,7 @@ export class RunStore {
       const row = this.db
         .select({ at: min(runs.dispatchAt) })
         .from(runs)
-        .where(and(eq(runs.priorityRank, rank), isNotNull(runs.dispatchAt)))
+        .where(and(eq(runs.priorityRank, rank), FOR_QUEUES, isNotNull(runs.dispatchAt)))
         .get();
       const at = row?.at ?? null;
       if (at !== null && (earliest === null || at < earliest)) earliest = at;
@@ -208,13 +232,24 @@ export class RunStore {
       .filter((r): r is RunRow => r !== undefined);
   }
 
-  /** Every stored lease, to load the lease table when the object starts (one scan of the runs). */
-  storedLeases(): { id: string; lease_expires_at: number }[] {
+  /**
+   * Every stored lease, to load the lease table when the object starts (one scan of the runs). A
+   * worker's heartbeats renew its leases in memory only, so a running worker run gets at least
+   * `workerGraceMs` from `now`: time for its next heartbeat to arrive.
+   */
+  storedLeases(now: number, workerGraceMs: number): { id: string; lease_expires_at: number }[] {
     return this.db
-      .select({ id: runs.id, lease_expires_at: runs.leaseExpiresAt })
+      .select({ id: runs.id, at: runs.leaseExpiresAt, pool: runs.pool, status: runs.status })
       .from(runs)
       .where(isNotNull(runs.leaseExpiresAt))
-      .all() as { id: string; lease_expires_at: number }[];
+      .all()
+      .map((r) => ({
+        id: r.id,
+        lease_expires_at:
+          r.pool !== null && r.status === "running"
+            ? Math.max(r.at ?? now, now + workerGraceMs)
+            : (r.at ?? now),
+      }));
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { type HttpTarget, JOB_STATUSES, OVERLAP_POLICIES } from "../contract/job";
+import { JOB_STATUSES, OVERLAP_POLICIES, type Target } from "../contract/job";
 import { ATTEMPT_OUTCOMES } from "../contract/run";
 import type { ScheduleInput } from "../contract/schedule";
 import { TOKEN_SCOPES } from "../contract/tenant";
@@ -57,7 +57,7 @@ export const jobs = sqliteTable(
     id: text("id").primaryKey(),
     name: text("name").notNull(),
     schedule: text("schedule", { mode: "json" }).$type<ScheduleInput>(),
-    target: text("target", { mode: "json" }).$type<HttpTarget>().notNull(),
+    target: text("target", { mode: "json" }).$type<Target>().notNull(),
     priority: text("priority", { enum: PRIORITIES }).notNull(),
     priorityRank: integer("priority_rank").notNull(),
     maxAttempts: integer("max_attempts").notNull(),
@@ -135,10 +135,22 @@ export const runs = sqliteTable(
      * attempt row; earlier attempts move to `attempts` when the next one starts.
      */
     attemptRecord: text("attempt_record", { mode: "json" }).$type<AttemptRecord>(),
+    /** A worker target's pool: such a run waits here for a claim instead of going to a queue. */
+    pool: text("pool"),
+    /** The last checkpoint a worker saved (any attempt); handed to the next attempt's claim. */
+    checkpoint: text("checkpoint", { mode: "json" }).$type<unknown>(),
+    /** The last progress a worker reported for the current attempt. */
+    progress: text("progress", { mode: "json" }).$type<unknown>(),
   },
   (t) => [
     // "next runs to send, highest priority first, oldest first".
-    index("runs_dispatch").on(t.priorityRank, t.dispatchAt).where(sql`dispatch_at is not null`),
+    index("runs_dispatch")
+      .on(t.priorityRank, t.dispatchAt)
+      .where(sql`dispatch_at is not null and pool is null`),
+    // "next runs a worker of these pools may claim": worker runs never enter the queues' index.
+    index("runs_pool_ready")
+      .on(t.pool, t.priorityRank, t.dispatchAt)
+      .where(sql`dispatch_at is not null and pool is not null`),
     index("runs_by_job").on(t.jobId, t.id),
     // "the job's runs in progress" (overlap policies, cancel, pause): only active runs have an
     // entry, so the lookup never reads the job's history, and finished runs cost no index writes.
@@ -147,6 +159,10 @@ export const runs = sqliteTable(
     // has no entry, so those transitions rewrite no index; filters on those statuses scan by id.
     index("runs_by_status").on(t.status, t.id).where(UNUSUAL_RUNS),
     index("runs_by_worker").on(t.workerId, t.id).where(sql`worker_id is not null`),
+    // "runs a worker is executing", for its lease renewals and the worker list.
+    index("runs_running_by_worker")
+      .on(t.workerId)
+      .where(sql`status = 'running' and worker_id is not null`),
   ],
 );
 
@@ -167,6 +183,15 @@ export const attempts = sqliteTable(
   (t) => [primaryKey({ columns: [t.runId, t.attempt] })],
 );
 
+/** Pull workers that claimed or heartbeated: their pools, whether they drain, when last seen. */
+export const workers = sqliteTable("workers", {
+  id: text("id").primaryKey(),
+  pools: text("pools", { mode: "json" }).$type<string[]>().notNull(),
+  draining: integer("draining", { mode: "boolean" }).notNull().default(false),
+  lastSeenAt: integer("last_seen_at").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
 /** Monotonic counters for metrics, keyed by name and a canonical label string. */
 export const counters = sqliteTable(
   "counters",
@@ -184,3 +209,4 @@ export type AttemptRecord = Omit<typeof attempts.$inferSelect, "runId">;
 export type RunRow = typeof runs.$inferSelect;
 export type AttemptRow = typeof attempts.$inferSelect;
 export type TenantRow = typeof tenant.$inferSelect;
+export type WorkerRow = typeof workers.$inferSelect;

@@ -15,6 +15,15 @@ import type {
   TenantView,
   TokenScope,
 } from "../contract/tenant";
+import type {
+  ClaimAnswer,
+  ClaimInput,
+  CompleteInput,
+  FailInput,
+  HeartbeatInput,
+  LeaseAnswer,
+  WorkerView,
+} from "../contract/worker";
 import { IdGenerator } from "../domain/ids";
 import { fail, type Outcome, ProblemError } from "../domain/problem";
 import type { TierName } from "../domain/tiers";
@@ -36,6 +45,8 @@ import { RunOperations } from "./run-operations";
 import { RunStore } from "./run-store";
 import { type Credential, TenantStore } from "./tenant-store";
 import { iso, type Page, tenantView } from "./views";
+import { WORKER_LEASE_MS } from "./worker-attempts";
+import { WorkerOperations } from "./worker-operations";
 
 export class TenantScheduler extends DurableObject<Env> {
   // Storage: the object's SQLite through drizzle (metered), and what is kept in memory beside it.
@@ -74,7 +85,7 @@ export class TenantScheduler extends DurableObject<Env> {
     this.lifecycle,
     this.transact,
   );
-  private readonly round = new DispatchRound({
+  private readonly round: DispatchRound = new DispatchRound({
     env: this.env,
     storage: this.ctx.storage,
     db: this.db,
@@ -86,6 +97,19 @@ export class TenantScheduler extends DurableObject<Env> {
     idempotencyKeys: this.idempotencyKeys,
     lifecycle: this.lifecycle,
     transaction: this.transact,
+    workerWake: (): number | null => this.workers.nextWake(),
+  });
+  private readonly workers: WorkerOperations = new WorkerOperations({
+    tenantId: () => this.tenants.require().id,
+    db: this.db,
+    jobs: this.jobs,
+    runs: this.runs,
+    attempts: this.attempts,
+    lifecycle: this.lifecycle,
+    leases: this.leases,
+    counters: this.counters,
+    transaction: this.transact,
+    capacity: (): number => maxInFlight(this.tenants.require()) - this.round.inFlight(),
   });
   private initialized = false;
 
@@ -100,7 +124,7 @@ export class TenantScheduler extends DurableObject<Env> {
         this.initialized = true;
         // Gauges that drifted from the rows they count are repaired (see gauge-check.ts).
         repairGauges(ctx.storage, () => this.tenants.get()?.id);
-        this.leases.load(this.runs.storedLeases());
+        this.leases.load(this.runs.storedLeases(Date.now(), WORKER_LEASE_MS));
       }
     });
   }
@@ -249,13 +273,71 @@ export class TenantScheduler extends DurableObject<Env> {
     return this.tenantCall(credential, "write", () => this.runOperations.replay(id));
   }
 
-  /** The tenant's metrics as Prometheus text; reads only the small counters table. */
+  /** The tenant's metrics as Prometheus text: the counters table, and worker gauges. */
   async metrics(credential: Credential): Promise<Outcome<string>> {
     return this.tenantCall(credential, "read", () => {
       const tenant = this.tenants.require();
       const samples = this.counters.read(this.db);
-      return renderTenantMetrics(tenant.id, samples, this.round.inFlight(), maxInFlight(tenant));
+      return renderTenantMetrics(tenant.id, samples, {
+        inFlight: this.round.inFlight(),
+        maxInFlight: maxInFlight(tenant),
+        gauges: this.workers.gauges(),
+      });
     });
+  }
+
+  // ---- pull workers (scope `worker` or `write`) ----
+
+  /** Ready runs of the worker's pools; with `wait_seconds`, waits for some (long poll). */
+  async claimForWorker(credential: Credential, input: ClaimInput): Promise<Outcome<ClaimAnswer>> {
+    return this.tenantCall(credential, "worker", async () => {
+      const claim = this.workers.claim(input);
+      if ("answer" in claim) return claim.answer;
+      await this.round.rearm(); // wakes when a run of the waited pools becomes ready
+      return claim.waiting;
+    });
+  }
+
+  async heartbeatRun(
+    credential: Credential,
+    runId: string,
+    input: HeartbeatInput,
+  ): Promise<Outcome<LeaseAnswer>> {
+    return this.tenantCall(credential, "worker", () => this.workers.heartbeatRun(runId, input));
+  }
+
+  async heartbeatWorker(
+    credential: Credential,
+    workerId: string,
+    held: { run_id: string; attempt: number }[],
+  ): Promise<Outcome<LeaseAnswer[]>> {
+    return this.tenantCall(credential, "worker", () =>
+      this.workers.heartbeatWorker(workerId, held),
+    );
+  }
+
+  async completeRun(
+    credential: Credential,
+    runId: string,
+    input: CompleteInput,
+  ): Promise<Outcome<RunView>> {
+    return this.tenantCall(credential, "worker", () => this.workers.complete(runId, input));
+  }
+
+  async failRun(
+    credential: Credential,
+    runId: string,
+    input: FailInput,
+  ): Promise<Outcome<RunView>> {
+    return this.tenantCall(credential, "worker", () => this.workers.fail(runId, input));
+  }
+
+  async drainWorker(credential: Credential, workerId: string): Promise<Outcome<WorkerView>> {
+    return this.tenantCall(credential, "worker", () => this.workers.drain(workerId));
+  }
+
+  async listWorkers(credential: Credential): Promise<Outcome<WorkerView[]>> {
+    return this.tenantCall(credential, "read", () => this.workers.list());
   }
 
   // ---- queue surface (called by consumers of this Worker, never by clients) ----
@@ -284,7 +366,10 @@ export class TenantScheduler extends DurableObject<Env> {
     if (!tenant) return;
     let more = false;
     try {
-      if (!tenant.suspended) more = await this.round.dispatchDue(Date.now(), maxInFlight(tenant));
+      if (!tenant.suspended) {
+        more = await this.round.dispatchDue(Date.now(), maxInFlight(tenant));
+        this.workers.serveWaiting();
+      }
     } finally {
       await this.settle("alarm", true, more);
     }
@@ -374,7 +459,7 @@ export class TenantScheduler extends DurableObject<Env> {
       await this.tenants.authenticate(credential, scope, now);
       this.rateLimit.enforce(now);
       return fn();
-    }, scope === "write");
+    }, scope !== "read");
   }
 
   private async internalCall<T>(fn: () => T): Promise<T> {

@@ -181,8 +181,10 @@ export class TenantStore {
       if (wait > 0) throw tooManyFailures(wait);
       throw fail.unauthorized("The token is unknown or revoked.");
     }
-    if (scope === "write" && token.scope === "read")
+    if (token.scope === "read" && scope !== "read")
       throw fail.forbidden("This token is read-only.");
+    if (token.scope === "worker" && scope !== "worker")
+      throw fail.forbidden("This token may only claim, heartbeat and report runs (scope worker).");
     if (tenantRow.suspended) throw fail.forbidden(`Tenant ${tenantRow.id} is suspended.`);
     return tenantRow;
   }

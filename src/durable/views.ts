@@ -77,7 +77,14 @@ export function runView(row: RunRow): RunView {
     fire_lag_ms: row.startedAt === null ? null : row.startedAt - row.scheduledFor,
     last_error: row.lastError,
     created_at: iso(row.createdAt),
+    pool: row.pool,
+    worker_id: row.workerId,
   };
+}
+
+/** What only a run's own page shows: a worker run's saved checkpoint and last progress. */
+export function runExtras(row: RunRow): { checkpoint: unknown; progress: unknown } {
+  return { checkpoint: row.checkpoint ?? null, progress: row.progress ?? null };
 }
 
 export function attemptView(row: AttemptRow): AttemptView {

@@ -51,4 +51,6 @@ export interface AttemptResult {
   duration_ms: number;
   response_body: string | null;
   error: string | null;
+  /** A pull worker's verdict on a failure; webhooks leave it to the status code and `retry_on`. */
+  retryable?: boolean;
 }

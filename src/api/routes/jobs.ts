@@ -1,6 +1,5 @@
 /** /v1/jobs: create (single, batch, idempotent), list, read, change, cancel, pause, resume, trigger, preview. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { commonErrors, problemDoc } from "../../contract/common";
 import {
   BatchInputSchema,
@@ -12,35 +11,28 @@ import {
   JobSchema,
   PreviewQuerySchema,
   PreviewSchema,
+  type Target,
 } from "../../contract/job";
 import { RunSchema } from "../../contract/run";
 import { LIMITS } from "../../domain/limits";
-import { ProblemError, problem } from "../../domain/problem";
 import { assertTargetAllowed } from "../../domain/targets";
 import type { AppEnv } from "../auth";
 import { validationHook } from "../problems";
 import { tenantCall } from "../scheduler-call";
-import { IdParam, json, jsonBody } from "./openapi";
+import { IdParam, json, jsonBody, tooLarge } from "./openapi";
 
 const notFound = { 404: problemDoc("No such job for this tenant") };
-
-const tooLarge = (maxSize: number) =>
-  bodyLimit({
-    maxSize,
-    onError: () => {
-      throw new ProblemError(problem(413, `The request body exceeds ${maxSize} bytes.`));
-    },
-  });
 
 /** Targets must be https: and public unless ALLOW_INSECURE_TARGETS is set (checked per request: it is config). */
 export function checkTargets(
   env: Env,
-  inputs: { target?: { url: string } | undefined }[],
+  inputs: { target?: Target | undefined }[],
   pathOf: (i: number) => string,
 ): void {
   const allowInsecure = env.ALLOW_INSECURE_TARGETS === "true";
   inputs.forEach((input, i) => {
-    if (input.target) assertTargetAllowed(input.target.url, allowInsecure, pathOf(i));
+    if (input.target?.type === "http")
+      assertTargetAllowed(input.target.url, allowInsecure, pathOf(i));
   });
 }
 

@@ -1,5 +1,16 @@
 /** Small builders for route definitions, shared by every route module. */
 import { z } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { ProblemError, problem } from "../../domain/problem";
+
+/** Route middleware: a body over `maxSize` bytes is a 413 problem. */
+export const tooLarge = (maxSize: number) =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new ProblemError(problem(413, `The request body exceeds ${maxSize} bytes.`));
+    },
+  });
 
 /** A JSON response of `schema`. */
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({

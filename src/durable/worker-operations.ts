@@ -1,0 +1,218 @@
+/**
+ * What pull workers do with a tenant's object (claim, heartbeat, complete, fail, drain) and what
+ * the tenant sees of them (the worker list, per-pool metrics). Each change is one transaction.
+ */
+import type { RunView } from "../contract/run";
+import type {
+  ClaimAnswer,
+  ClaimInput,
+  CompleteInput,
+  FailInput,
+  HeartbeatInput,
+  LeaseAnswer,
+  WorkerView,
+} from "../contract/worker";
+import { fail } from "../domain/problem";
+import type { AttemptStore } from "./attempt-store";
+import type { Counters } from "./counters";
+import type { Database, Transaction } from "./database";
+import type { JobStore } from "./job-store";
+import type { LeaseTable } from "./lease-table";
+import { PoolRuns } from "./pool-runs";
+import type { RunLifecycle } from "./run-lifecycle";
+import { RunLog } from "./run-log";
+import type { RunStore } from "./run-store";
+import type { RunRow } from "./schema";
+import { runView } from "./views";
+import { WorkerAttempts, type WorkerReport } from "./worker-attempts";
+import { WorkerClaims } from "./worker-claims";
+import { WorkerRegistry } from "./worker-registry";
+
+export interface WorkerOperationsParts {
+  tenantId: () => string;
+  db: Database;
+  jobs: JobStore;
+  runs: RunStore;
+  attempts: AttemptStore;
+  lifecycle: RunLifecycle;
+  leases: LeaseTable;
+  counters: Counters;
+  transaction: Transaction;
+  /** How many more runs the tenant's in-flight cap allows now. */
+  capacity: () => number;
+}
+
+export class WorkerOperations {
+  readonly poolRuns: PoolRuns;
+  private readonly registry: WorkerRegistry;
+  private readonly attempts: WorkerAttempts;
+  private readonly claims: WorkerClaims;
+
+  constructor(private readonly parts: WorkerOperationsParts) {
+    this.poolRuns = new PoolRuns(parts.db);
+    this.registry = new WorkerRegistry(parts.db);
+    this.attempts = new WorkerAttempts(
+      parts.jobs,
+      parts.runs,
+      parts.attempts,
+      parts.lifecycle.attempts,
+      parts.leases,
+      parts.counters,
+      new RunLog(parts.tenantId),
+    );
+    this.claims = new WorkerClaims(
+      this.poolRuns,
+      this.attempts,
+      parts.transaction,
+      parts.capacity,
+      (id) => this.registry.get(id)?.draining ?? true,
+    );
+  }
+
+  /**
+   * Ready runs for the worker at once, or, when there are none and it asked to wait, a promise of
+   * them (`waiting`): the caller re-arms the alarm for the waited pools before awaiting it.
+   */
+  claim(input: ClaimInput): { answer: ClaimAnswer } | { waiting: Promise<ClaimAnswer> } {
+    const now = Date.now();
+    const worker = this.parts.transaction(() =>
+      this.registry.seen(input.worker_id, input.pools, now),
+    );
+    if (worker.draining) return { answer: { runs: [], draining: true } };
+    const request = {
+      workerId: input.worker_id,
+      pools: input.pools,
+      max: input.max,
+      leaseMs: input.lease_seconds * 1000,
+    };
+    const runs = this.claims.claim(request, now);
+    if (runs.length || input.wait_seconds <= 0) return { answer: { runs, draining: false } };
+    const waited = this.claims.wait(request, input.wait_seconds * 1000);
+    return {
+      waiting: waited.then((later) => ({
+        runs: later,
+        draining: this.registry.get(input.worker_id)?.draining ?? false,
+      })),
+    };
+  }
+
+  /** Hands runs that became ready to waiting claims (after an alarm round). */
+  serveWaiting(): void {
+    this.claims.serve(Date.now());
+  }
+
+  /** When a run of a pool some claim waits for becomes ready (for the alarm), or null. */
+  nextWake(): number | null {
+    const pools = this.claims.waitedPools();
+    return pools.size ? this.poolRuns.nextReadyAt(pools) : null;
+  }
+
+  heartbeatRun(runId: string, input: HeartbeatInput): LeaseAnswer {
+    const now = Date.now();
+    return this.parts.transaction(() => {
+      this.registry.seen(input.worker_id, null, now);
+      return this.attempts.heartbeat(this.workerRun(runId), input, now);
+    });
+  }
+
+  /**
+   * Renews every attempt the worker holds; `held` (runs the worker believes it executes) are
+   * answered too, with `cancel` when one is no longer its own (cancelled, expired, retried).
+   */
+  heartbeatWorker(workerId: string, held: { run_id: string; attempt: number }[]): LeaseAnswer[] {
+    const now = Date.now();
+    if (!this.registry.get(workerId)) throw fail.notFound(`Worker ${workerId}`);
+    return this.parts.transaction(() => {
+      this.registry.seen(workerId, null, now);
+      const answers = new Map<string, LeaseAnswer>();
+      for (const run of this.poolRuns.runningOf(workerId)) {
+        if (run.attemptRecord)
+          answers.set(run.id, this.attempts.renew(run, run.attemptRecord, now));
+      }
+      for (const { run_id, attempt } of held) {
+        if (answers.has(run_id)) continue;
+        answers.set(run_id, this.heldAnswer(run_id, attempt, workerId, now));
+      }
+      return [...answers.values()];
+    });
+  }
+
+  complete(runId: string, input: CompleteInput): RunView {
+    return this.report(runId, { kind: "complete", ...input });
+  }
+
+  fail(runId: string, input: FailInput): RunView {
+    return this.report(runId, { kind: "fail", ...input });
+  }
+
+  /** The worker gets no new runs; claims it is waiting on answer at once. */
+  drain(workerId: string): WorkerView {
+    const now = Date.now();
+    const row = this.parts.transaction(() => this.registry.drain(workerId));
+    this.claims.serve(now);
+    return this.registry.view(row, now, this.poolRuns.runningOf(workerId).length);
+  }
+
+  list(): WorkerView[] {
+    const now = Date.now();
+    const running = this.poolRuns.runningCounts();
+    return this.registry.all().map((w) => this.registry.view(w, now, running.get(w.id) ?? 0));
+  }
+
+  /** Gauges for /v1/metrics: runs waiting per pool, workers by state. */
+  gauges(): { name: string; labels: Record<string, string>; value: number }[] {
+    const now = Date.now();
+    const byState = { active: 0, draining: 0, stale: 0 };
+    for (const worker of this.registry.all()) byState[this.registry.stateOf(worker, now)]++;
+    return [
+      ...this.poolRuns.waitingByPool().map(({ pool, waiting }) => ({
+        name: "scheduler_pool_runs_waiting",
+        labels: { pool },
+        value: waiting,
+      })),
+      ...Object.entries(byState).map(([state, value]) => ({
+        name: "scheduler_workers",
+        labels: { state },
+        value,
+      })),
+    ];
+  }
+
+  private report(runId: string, report: WorkerReport): RunView {
+    const now = Date.now();
+    return this.parts.transaction(() => {
+      this.registry.seen(report.worker_id, null, now);
+      this.attempts.report(this.workerRun(runId), report, now);
+      return runView(this.parts.runs.require(runId));
+    });
+  }
+
+  private heldAnswer(runId: string, attempt: number, workerId: string, now: number): LeaseAnswer {
+    const run = this.parts.runs.get(runId);
+    const record = run?.attemptRecord;
+    if (
+      run &&
+      record?.attempt === attempt &&
+      record.outcome === "running" &&
+      record.workerId === workerId
+    ) {
+      return this.attempts.renew(run, record, now);
+    }
+    return {
+      run_id: runId,
+      attempt,
+      lease_expires_at: null,
+      cancel: true,
+      cancel_reason: "not this worker's current attempt any more",
+    };
+  }
+
+  /** A run of a worker target (404 for none, 409 for a webhook run). */
+  private workerRun(runId: string): RunRow {
+    const run = this.parts.runs.require(runId);
+    if (run.pool === null) {
+      throw fail.conflict(`Run ${runId} is delivered by webhook; workers cannot report on it.`);
+    }
+    return run;
+  }
+}
