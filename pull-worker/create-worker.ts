@@ -711,7 +711,7 @@ export function createWorker(options: WorkerOptions): Worker {
         if (claimed?.draining && stateNow() === "running") {
           log(
             "warn",
-            `worker ${workerId} is drained (POST /v1/workers/${workerId}/drain): it gets no runs; finishing the ${active.size} in flight, then stopping`,
+            `worker ${workerId} is drained (POST /v1/workers/${workerId}/drain): a drained id gets no runs again; finishing the ${active.size} in flight, then stopping`,
           );
           state = "draining";
           break;
