@@ -1,5 +1,5 @@
 /**
- * The typed client of the scheduler API. Runs wherever `fetch` does (Node 18+, Workers, browsers,
+ * The typed client of the scheduler API. Runs wherever `fetch` does (Node 20+, Workers, browsers,
  * Deno, Bun). Every route is in `operations`; the groups below (tenants, tokens, jobs, runs, dead
  * letters, schedules) name them for people.
  */

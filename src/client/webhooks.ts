@@ -2,7 +2,7 @@
  * For receivers: checks that a delivery was signed by the scheduler (Standard Webhooks, as
  * src/queues/signing.ts signs: `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`,
  * one signature per live secret, space-separated, while a rotation overlaps) and is recent.
- * Web Crypto only: works in Workers, Node 18+, Deno, Bun and browsers.
+ * Web Crypto only: works in Workers, Node 20+, Deno, Bun and browsers.
  */
 
 export type WebhookFailure =
