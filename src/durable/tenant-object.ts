@@ -1,0 +1,204 @@
+/**
+ * What every TenantScheduler call stands on: the tenant's modules wired over its SQLite (metered),
+ * the in-memory tables beside it, transactions that also roll back counters and leases, and the
+ * epilogue of every request and alarm (`settle`: count, flush counters, re-arm the alarm). The RPC
+ * surface itself is tenant-scheduler.ts.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { TokenScope } from "../contract/tenant";
+import { IdGenerator } from "../domain/ids";
+import { fail, type Outcome, ProblemError } from "../domain/problem";
+import { configureLogging } from "../observability/log";
+import { AttemptStore } from "./attempt-store";
+import { Counters } from "./counters";
+import { applyMigrations, hasSchema, openDatabase, RowMeter, type Transaction } from "./database";
+import { DispatchRound, maxInFlight } from "./dispatch-round";
+import { repairGauges } from "./gauge-check";
+import { IdempotencyKeyStore } from "./idempotency-key-store";
+import { JobOperations } from "./job-operations";
+import { JobStore } from "./job-store";
+import { LeaseTable } from "./lease-table";
+import { RequestRateLimit } from "./request-rate-limit";
+import { RunLifecycle } from "./run-lifecycle";
+import { RunOperations } from "./run-operations";
+import { RunStore } from "./run-store";
+import { type Credential, TenantStore } from "./tenant-store";
+import { WORKER_LEASE_MS } from "./worker-attempts";
+import { WorkerOperations } from "./worker-operations";
+
+export abstract class TenantObject extends DurableObject<Env> {
+  // Storage: the object's SQLite through drizzle (metered), and what is kept in memory beside it.
+  protected readonly meter = new RowMeter();
+  protected readonly counters = new Counters();
+  protected readonly leases = new LeaseTable();
+  protected readonly db = openDatabase(this.ctx.storage, this.meter);
+  protected readonly ids = new IdGenerator();
+  protected readonly tenants = new TenantStore(this.db);
+  protected readonly jobs = new JobStore(this.db, this.ids, this.counters);
+  protected readonly runs = new RunStore(this.db, this.ids, this.counters, this.leases);
+  protected readonly attempts = new AttemptStore(this.db);
+  protected readonly idempotencyKeys = new IdempotencyKeyStore(this.db);
+  protected readonly lifecycle = new RunLifecycle(
+    () => this.tenants.require().id,
+    this.jobs,
+    this.runs,
+    this.attempts,
+    this.counters,
+  );
+  // What requests and the alarm do; each opens its own transactions through `transact`.
+  protected readonly transact: Transaction = (fn) => this.transaction(fn);
+  protected readonly rateLimit = new RequestRateLimit(this.tenants);
+  protected readonly jobOperations = new JobOperations(
+    this.tenants,
+    this.jobs,
+    this.idempotencyKeys,
+    this.lifecycle,
+    this.transact,
+  );
+  protected readonly runOperations = new RunOperations(
+    this.tenants,
+    this.jobs,
+    this.runs,
+    this.attempts,
+    this.lifecycle,
+    this.transact,
+  );
+  protected readonly round: DispatchRound = new DispatchRound({
+    env: this.env,
+    storage: this.ctx.storage,
+    db: this.db,
+    counters: this.counters,
+    leases: this.leases,
+    tenants: this.tenants,
+    jobs: this.jobs,
+    runs: this.runs,
+    idempotencyKeys: this.idempotencyKeys,
+    lifecycle: this.lifecycle,
+    transaction: this.transact,
+    workerWake: (): number | null => this.workers.nextWake(),
+  });
+  protected readonly workers: WorkerOperations = new WorkerOperations({
+    tenantId: () => this.tenants.require().id,
+    db: this.db,
+    jobs: this.jobs,
+    runs: this.runs,
+    attempts: this.attempts,
+    lifecycle: this.lifecycle,
+    leases: this.leases,
+    counters: this.counters,
+    transaction: this.transact,
+    capacity: (): number => maxInFlight(this.tenants.require()) - this.round.inFlight(),
+  });
+  protected initialized = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    configureLogging(env.LOG_LEVEL);
+    // An object that never held a tenant stays empty: a token naming an unknown tenant must not
+    // create storage, so the schema is only created by `initialize`.
+    ctx.blockConcurrencyWhile(async () => {
+      if (hasSchema(ctx.storage)) {
+        await applyMigrations(this.db);
+        this.initialized = true;
+        // Gauges that drifted from the rows they count are repaired (see gauge-check.ts).
+        repairGauges(ctx.storage, () => this.tenants.get()?.id);
+        this.leases.load(this.runs.storedLeases(Date.now(), WORKER_LEASE_MS));
+      }
+    });
+  }
+
+  // ---- plumbing ----
+
+  /**
+   * Ends every request and alarm: counts it and its SQLite rows, persists buffered counters when
+   * the request wrote anyway, and re-arms the alarm (or, for reads, checks it is sane).
+   */
+  protected async settle(
+    kind: "rpc" | "alarm",
+    mutated: boolean,
+    immediately = false,
+  ): Promise<void> {
+    if (!this.initialized || !this.tenants.get()) return;
+    this.meter.flush();
+    const rows = this.meter.unreported();
+    this.counters.add("scheduler_object_requests_total", { kind });
+    this.counters.add("scheduler_sqlite_rows_read_total", {}, rows.read);
+    this.counters.add("scheduler_sqlite_rows_written_total", {}, rows.written);
+    if (mutated) {
+      this.counters.flushIfDue(this.db, this.ctx.storage, Date.now());
+      await this.round.rearm(immediately);
+    } else {
+      await this.round.ensureAlarm();
+    }
+  }
+
+  /**
+   * Runs `fn` atomically. Counter and gauge deltas it buffered, and lease changes, are dropped
+   * when it rolls back (a kept delta would drift the gauges that quotas read); committed deltas
+   * are written by `Counters.flushIfDue`.
+   */
+  protected transaction<T>(fn: () => T): T {
+    const before = this.counters.snapshot();
+    const leases = this.leases.begin();
+    let committed = false;
+    try {
+      const value = this.ctx.storage.transactionSync(fn);
+      committed = true;
+      return value;
+    } catch (error) {
+      this.counters.restore(before);
+      throw error;
+    } finally {
+      this.leases.end(leases, committed);
+    }
+  }
+
+  /** A refused request (any problem) wrote nothing, so it flushes nothing either. */
+  protected async outcome<T>(fn: () => T | Promise<T>, mutates: boolean): Promise<Outcome<T>> {
+    let succeeded = false;
+    try {
+      const value = await fn();
+      succeeded = true;
+      return { ok: true, value };
+    } catch (error) {
+      if (error instanceof ProblemError) {
+        // Buffered like the request counters: flushed with the next write, never causing one.
+        if (error.problem.status === 429)
+          this.counters.add("scheduler_requests_rate_limited_total", {});
+        return { ok: false, problem: error.problem };
+      }
+      throw error;
+    } finally {
+      await this.settle("rpc", mutates && succeeded);
+    }
+  }
+
+  protected adminCall<T>(fn: () => T | Promise<T>, mutates = false): Promise<Outcome<T>> {
+    return this.outcome(() => {
+      if (!this.initialized) throw fail.notFound("Tenant");
+      return fn();
+    }, mutates);
+  }
+
+  protected tenantCall<T>(
+    credential: Credential,
+    scope: TokenScope,
+    fn: () => T | Promise<T>,
+  ): Promise<Outcome<T>> {
+    return this.outcome(async () => {
+      if (!this.initialized) throw fail.unauthorized("The token is unknown or revoked.");
+      const now = Date.now();
+      await this.tenants.authenticate(credential, scope, now);
+      this.rateLimit.enforce(now);
+      return fn();
+    }, scope !== "read");
+  }
+
+  protected async internalCall<T>(fn: () => T): Promise<T> {
+    try {
+      return fn();
+    } finally {
+      await this.settle("rpc", true);
+    }
+  }
+}
