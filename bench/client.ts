@@ -8,7 +8,9 @@ export interface Tenant {
 export interface JobSpec {
   name: string;
   schedule?: { at: string };
-  target: { type: "http"; url: string; method: "POST"; body?: unknown };
+  target:
+    | { type: "http"; url: string; method: "POST"; body?: unknown }
+    | { type: "worker"; pool: string; payload?: unknown };
   priority?: "high" | "medium" | "low";
   retry?: { max_attempts: number; initial_backoff_seconds: number; max_backoff_seconds: number };
   timeout_seconds?: number;

@@ -21,6 +21,7 @@ import { creation } from "./workloads/w3-creation.ts";
 import { backlog } from "./workloads/w4-backlog.ts";
 import { priority } from "./workloads/w5-priority.ts";
 import { fairness } from "./workloads/w6-fairness.ts";
+import { workers } from "./workloads/w7-workers.ts";
 
 // W3 first: it measures the batch creation rate the others use to plan due times. W4 last: its
 // backlog stays on disk and should not weigh on the others. W2-BullMQ right after W2, so both see
@@ -32,6 +33,7 @@ const WORKLOADS: [string, (ctx: Context) => Promise<WorkloadResult>][] = [
   ["w2-bullmq", bullmqBurst],
   ["w5", priority],
   ["w6", fairness],
+  ["w7", workers],
   ["w4", backlog],
 ];
 
