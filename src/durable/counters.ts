@@ -6,8 +6,9 @@
  * crashes are lost (at most a second's worth); the gauges among them are recomputed from the
  * rows when the object starts (gauge-check.ts).
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, ne, sql } from "drizzle-orm";
 import type { Database } from "./database";
+import { MINUTE_STATS, type MinuteStats } from "./minute-stats";
 import { counters } from "./schema";
 
 export type Labels = Record<string, string>;
@@ -26,6 +27,9 @@ export function labelKey(labels: Labels): string {
 }
 
 export class Counters {
+  /** `stats` gets the runs finished and first-attempt fire lags, per minute, for charts. */
+  constructor(private readonly stats?: MinuteStats) {}
+
   private buffer = new Map<string, { name: string; labels: string; value: number }>();
   private lookup:
     | { get(values: { name: string; labels: string }): { value: number } | undefined }
@@ -34,6 +38,7 @@ export class Counters {
   private flushOwed = false;
 
   add(name: string, labels: Labels, by = 1): void {
+    if (name === "scheduler_runs_finished_total") this.stats?.finished(labels.status ?? "", by);
     const key = labelKey(labels);
     const id = `${name}{${key}}`;
     const entry = this.buffer.get(id) ?? { name, labels: key, value: 0 };
@@ -43,6 +48,7 @@ export class Counters {
 
   /** A Prometheus histogram: cumulative `_bucket{le}`, `_sum` and `_count`. */
   observe(name: string, labels: Labels, seconds: number): void {
+    if (name === "scheduler_fire_lag_seconds") this.stats?.lag(seconds * 1000);
     for (const le of SECONDS_BUCKETS)
       if (seconds <= le) this.add(`${name}_bucket`, { ...labels, le: String(le) });
     this.add(`${name}_bucket`, { ...labels, le: "+Inf" });
@@ -71,22 +77,30 @@ export class Counters {
    * second's deltas: gauges are recomputed from the rows at start, monotonic counters undercount.
    */
   flushIfDue(db: Database, storage: DurableObjectStorage, now: number): void {
-    if (!this.pending()) return;
-    if (now - this.flushedAt < COUNTER_FLUSH_MS) {
-      this.flushOwed = true;
-      return;
+    const countersDue = this.pending() && now - this.flushedAt >= COUNTER_FLUSH_MS;
+    if (this.pending() && !countersDue) this.flushOwed = true;
+    const statsAt = this.stats?.dueAt() ?? null;
+    const statsDue = statsAt !== null && statsAt <= now;
+    if (!countersDue && !statsDue) return;
+    storage.transactionSync(() => {
+      if (countersDue) this.flush(db);
+      if (statsDue) this.stats?.persistIfDue(db, now);
+    });
+    if (countersDue) {
+      this.flushedAt = now;
+      this.flushOwed = false;
     }
-    storage.transactionSync(() => this.flush(db));
-    this.flushedAt = now;
-    this.flushOwed = false;
   }
 
   /**
-   * When deltas left by `flushIfDue` are to be written (the alarm wakes for it), or null. Only
-   * deltas of writes are owed a flush: a read on an idle tenant must not cause a write.
+   * When deltas left by `flushIfDue` (or minute rollups) are to be written (the alarm wakes for
+   * it), or null. Only deltas of writes are owed a flush: a read on an idle tenant must not cause
+   * a write.
    */
   flushDueAt(): number | null {
-    return this.flushOwed ? this.flushedAt + COUNTER_FLUSH_MS : null;
+    const times = [this.flushOwed ? this.flushedAt + COUNTER_FLUSH_MS : null, this.stats?.dueAt()];
+    const due = times.filter((t): t is number => typeof t === "number");
+    return due.length ? Math.min(...due) : null;
   }
 
   flush(db: Database): void {
@@ -125,7 +139,8 @@ export class Counters {
   /** Stored values plus what is still buffered. */
   read(db: Database): { name: string; labels: string; value: number }[] {
     const merged = new Map<string, { name: string; labels: string; value: number }>();
-    for (const row of db.select().from(counters).all())
+    // The minute rollups share the table but are not metrics (minute-stats.ts).
+    for (const row of db.select().from(counters).where(ne(counters.name, MINUTE_STATS)).all())
       merged.set(`${row.name}{${row.labels}}`, { ...row });
     for (const [id, row] of this.buffer) {
       const current = merged.get(id);

@@ -18,6 +18,7 @@ import { IdempotencyKeyStore } from "./idempotency-key-store";
 import { JobOperations } from "./job-operations";
 import { JobStore } from "./job-store";
 import { LeaseTable } from "./lease-table";
+import { MinuteStats } from "./minute-stats";
 import { RequestRateLimit } from "./request-rate-limit";
 import { RunLifecycle } from "./run-lifecycle";
 import { RunOperations } from "./run-operations";
@@ -29,7 +30,8 @@ import { WorkerOperations } from "./worker-operations";
 export abstract class TenantObject extends DurableObject<Env> {
   // Storage: the object's SQLite through drizzle (metered), and what is kept in memory beside it.
   protected readonly meter = new RowMeter();
-  protected readonly counters = new Counters();
+  protected readonly minuteStats = new MinuteStats();
+  protected readonly counters = new Counters(this.minuteStats);
   protected readonly leases = new LeaseTable();
   protected readonly db = openDatabase(this.ctx.storage, this.meter);
   protected readonly ids = new IdGenerator();

@@ -8,6 +8,7 @@
  */
 import type { JobInput, JobListQuery, JobPatch, JobView } from "../contract/job";
 import type { RunDetailView, RunListQuery, RunView } from "../contract/run";
+import type { StatsWindow } from "../contract/stats";
 import type {
   CreatedTenant,
   IssuedToken,
@@ -30,6 +31,7 @@ import type { AttemptResult, ClaimRequest, ClaimResponse } from "../queues/messa
 import { applyMigrations } from "./database";
 import { maxInFlight } from "./dispatch-round";
 import { renderTenantMetrics } from "./metrics";
+import type { MinutePoint } from "./minute-stats";
 import { TenantObject } from "./tenant-object";
 import type { Credential } from "./tenant-store";
 import { iso, type Page, tenantView } from "./views";
@@ -150,7 +152,7 @@ export class TenantScheduler extends TenantObject {
     credential: Credential,
     id: string,
     count: number,
-  ): Promise<Outcome<{ fire_times: string[]; timezone: string }>> {
+  ): Promise<Outcome<{ fire_times: string[]; timezone: string; task_order?: string[] }>> {
     return this.tenantCall(credential, "read", () => this.jobOperations.preview(id, count));
   }
 
@@ -189,6 +191,18 @@ export class TenantScheduler extends TenantObject {
         maxInFlight: maxInFlight(tenant),
         gauges: this.workers.gauges(),
       });
+    });
+  }
+
+  /** Runs finished per minute by status and first-attempt fire lag, for the last hour or day. */
+  async minuteStatsOf(
+    credential: Credential,
+    window: StatsWindow,
+  ): Promise<Outcome<{ window: StatsWindow; minutes: MinutePoint[] }>> {
+    return this.tenantCall(credential, "read", () => {
+      const now = Date.now();
+      const from = now - (window === "day" ? 24 * 3600_000 : 3600_000) + 60_000;
+      return { window, minutes: this.minuteStats.series(this.db, from, now) };
     });
   }
 
