@@ -14,6 +14,7 @@ import { jobCommands } from "./commands/jobs.ts";
 import { otherCommands } from "./commands/other.ts";
 import { runCommands } from "./commands/runs.ts";
 import { tenantCommands } from "./commands/tenants.ts";
+import { workerCommands } from "./commands/workers.ts";
 import { DEFAULT_URL, resolveSettings } from "./config.ts";
 import {
   describeError,
@@ -30,6 +31,7 @@ export const COMMANDS: Command[] = [
   ...tenantCommands,
   ...jobCommands,
   ...runCommands,
+  ...workerCommands,
   ...otherCommands,
 ];
 

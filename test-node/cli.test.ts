@@ -235,6 +235,24 @@ describe("edge-scheduler", () => {
     }
   });
 
+  it("lists and drains pull workers", async () => {
+    const token = await tenantToken();
+    const pool = uniqueId("pool");
+    const claimed = await fetch(`${inject("baseUrl")}/v1/workers/claim`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ worker_id: "cli-w1", pools: [pool] }),
+    });
+    expect(claimed.status).toBe(200);
+    const listed = await cli(["workers", "list"], { token });
+    expect(listed.stdout).toMatch(/^ID\s+STATE\s+POOLS/);
+    expect(listed.stdout).toMatch(new RegExp(`cli-w1\\s+active\\s+${pool}`));
+    const drained = await cliJson(["workers", "drain", "cli-w1"], token);
+    expect(drained).toMatchObject({ id: "cli-w1", state: "draining" });
+    expect((await cliJson(["workers", "list"], token)).data[0].state).toBe("draining");
+    expect((await cli(["workers", "drain", "nobody"], { token })).code).toBe(2);
+  });
+
   it("previews schedules and shows metrics, as text or JSON", async () => {
     const token = await tenantToken();
     const preview = await cliJson(

@@ -44,7 +44,8 @@ export function describeSchedule(job: Pick<Job, "schedule">): string {
 }
 
 /** `POST https://…` for a webhook; other kinds by their type and fields. */
-export function describeTarget(target: Target): string {
+export function describeTarget(target: Target | null | undefined): string {
+  if (!target) return "-";
   if (target.type === "http") return `${target.method} ${target.url}`;
   const { type, ...rest } = target as { type: string };
   return `${type} ${JSON.stringify(rest)}`;
@@ -283,7 +284,7 @@ export const jobCommands: Command[] = [
           // The merged target is based on this read: refuse if the job changes meanwhile.
           ifVersion ??= current.version;
         }
-        patch = patchFromFlags(ctx.values, ctx.cwd, current?.target);
+        patch = patchFromFlags(ctx.values, ctx.cwd, current?.target ?? undefined);
       }
       if (Object.keys(patch).length === 0) throw new UsageError("nothing to change");
       const job = await ctx.client.jobs.update(id as string, patch, { ifVersion });

@@ -7,15 +7,21 @@ import { parseRetryAfter, problemFrom, SchedulerConnectionError } from "./errors
 import { fillPath, type Operation, operations, type PathParams } from "./operations.ts";
 import { Paginated } from "./pagination.ts";
 import type {
+  ClaimAnswer,
+  ClaimInput,
+  CompleteInput,
   CreatedTenant,
   DeadLetterQuery,
+  FailInput,
   Health,
+  HeartbeatInput,
   IssuedToken,
   Job,
   JobInput,
   JobListQuery,
   JobPatch,
   JobRunListQuery,
+  LeaseAnswer,
   Page,
   Readiness,
   Run,
@@ -29,6 +35,8 @@ import type {
   TenantListQuery,
   TenantPatch,
   TokenScope,
+  Worker,
+  WorkerHeartbeatAnswer,
 } from "./types.ts";
 
 export interface SchedulerClientOptions {
@@ -100,6 +108,7 @@ export class SchedulerClient {
   readonly runs: RunsApi;
   readonly deadLetters: DeadLettersApi;
   readonly schedules: SchedulesApi;
+  readonly workers: WorkersApi;
 
   private readonly options: SchedulerClientOptions;
 
@@ -112,6 +121,7 @@ export class SchedulerClient {
     this.runs = new RunsApi(this);
     this.deadLetters = new DeadLettersApi(this);
     this.schedules = new SchedulesApi(this);
+    this.workers = new WorkersApi(this);
   }
 
   /** The same client with another token (say, a tenant's right after an admin created it). */
@@ -420,6 +430,21 @@ export class RunsApi {
   replay(id: string, options?: CallOptions): Promise<Run> {
     return this.client.call(operations.replayRun, { params: { id }, ...options });
   }
+
+  /** Pull workers: renews a claimed attempt's lease, saves a checkpoint; `cancel` says stop. */
+  heartbeat(id: string, input: HeartbeatInput, options?: CallOptions): Promise<LeaseAnswer> {
+    return this.client.call(operations.heartbeatRun, { params: { id }, body: input, ...options });
+  }
+
+  /** Pull workers: reports success (idempotent per attempt; 409 when it is not current). */
+  complete(id: string, input: CompleteInput, options?: CallOptions): Promise<Run> {
+    return this.client.call(operations.completeRun, { params: { id }, body: input, ...options });
+  }
+
+  /** Pull workers: reports failure; retried with backoff unless `retryable: false`. */
+  fail(id: string, input: FailInput, options?: CallOptions): Promise<Run> {
+    return this.client.call(operations.failRun, { params: { id }, body: input, ...options });
+  }
 }
 
 /** /v1/dead-letters: runs that exhausted their attempts (tenant token). */
@@ -452,5 +477,41 @@ export class SchedulesApi {
   /** What a schedule would do before a job trusts it. */
   preview(input: SchedulePreviewInput, options?: CallOptions): Promise<SchedulePreview> {
     return this.client.call(operations.previewSchedule, { body: input, ...options });
+  }
+}
+
+/** /v1/workers: pull workers (a `worker` or `write` token; `pull-worker/` is a ready worker). */
+export class WorkersApi {
+  private readonly client: SchedulerClient;
+  constructor(client: SchedulerClient) {
+    this.client = client;
+  }
+
+  /** Claims ready runs of the pools, waiting up to `wait_seconds` for some (long poll). */
+  claim(input: ClaimInput, options?: CallOptions): Promise<ClaimAnswer> {
+    return this.client.call(operations.claimRuns, { body: input, ...options });
+  }
+
+  /** Renews every attempt the worker holds (or those listed); answers each with its cancel flag. */
+  heartbeat(
+    workerId: string,
+    runs: { run_id: string; attempt: number }[] = [],
+    options?: CallOptions,
+  ): Promise<WorkerHeartbeatAnswer> {
+    return this.client.call(operations.heartbeatWorker, {
+      params: { id: workerId },
+      body: { runs },
+      ...options,
+    });
+  }
+
+  /** The tenant's workers with their state and runs in flight. */
+  async list(options?: CallOptions): Promise<Worker[]> {
+    return (await this.client.call(operations.listWorkers, { ...options })).data;
+  }
+
+  /** Gives the worker no more runs (for good: a drained id stays drained). */
+  drain(workerId: string, options?: CallOptions): Promise<Worker> {
+    return this.client.call(operations.drainWorker, { params: { id: workerId }, ...options });
   }
 }

@@ -5,9 +5,14 @@
  * it is added here. Adding one is one line here and one method in client.ts.
  */
 import type {
+  ClaimAnswer,
+  ClaimInput,
+  CompleteInput,
   CreatedTenant,
   DeadLetterQuery,
+  FailInput,
   Health,
+  HeartbeatInput,
   IssuedToken,
   Job,
   JobBatchInput,
@@ -16,6 +21,7 @@ import type {
   JobPage,
   JobPatch,
   JobRunListQuery,
+  LeaseAnswer,
   PreviewQuery,
   Readiness,
   Run,
@@ -32,6 +38,10 @@ import type {
   TenantPage,
   TenantPatch,
   TokenInput,
+  Worker,
+  WorkerHeartbeatAnswer,
+  WorkerHeartbeatInput,
+  WorkerPage,
 } from "./types.ts";
 
 export type Method = "GET" | "POST" | "PATCH" | "DELETE";
@@ -105,6 +115,18 @@ export const operations = {
   cancelRun: route<never, never, Run>()("POST", "/v1/runs/{id}/cancel"),
   replayRun: route<never, never, Run>()("POST", "/v1/runs/{id}/replay"),
   listDeadLetters: route<DeadLetterQuery, never, RunPage>()("GET", "/v1/dead-letters"),
+
+  // pull workers
+  claimRuns: route<never, ClaimInput, ClaimAnswer>()("POST", "/v1/workers/claim"),
+  heartbeatRun: route<never, HeartbeatInput, LeaseAnswer>()("POST", "/v1/runs/{id}/heartbeat"),
+  heartbeatWorker: route<never, WorkerHeartbeatInput, WorkerHeartbeatAnswer>()(
+    "POST",
+    "/v1/workers/{id}/heartbeat",
+  ),
+  completeRun: route<never, CompleteInput, Run>()("POST", "/v1/runs/{id}/complete"),
+  failRun: route<never, FailInput, Run>()("POST", "/v1/runs/{id}/fail"),
+  drainWorker: route<never, never, Worker>()("POST", "/v1/workers/{id}/drain"),
+  listWorkers: route<never, never, WorkerPage>()("GET", "/v1/workers"),
 
   // schedules and metrics
   previewSchedule: route<never, SchedulePreviewInput, SchedulePreview>()(

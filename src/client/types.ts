@@ -32,6 +32,19 @@ import type {
   TenantSchema,
   TokenInputSchema,
 } from "../contract/tenant";
+import type {
+  ClaimAnswerSchema,
+  ClaimedRunSchema,
+  ClaimInputSchema,
+  CompleteInputSchema,
+  FailInputSchema,
+  HeartbeatInputSchema,
+  LeaseAnswerSchema,
+  WorkerHeartbeatAnswerSchema,
+  WorkerHeartbeatInputSchema,
+  WorkerPageSchema,
+  WorkerSchema,
+} from "../contract/worker";
 
 /** Query parameters as a caller gives them: every field optional, numbers as numbers. */
 type QueryOf<S extends z.ZodType> = Partial<z.output<S>>;
@@ -49,10 +62,10 @@ export type JobStatus = Job["status"];
 export type Priority = Job["priority"];
 export type Schedule = NonNullable<Job["schedule"]>;
 /** Where a job's runs go (a discriminated union on `type`). */
-export type Target = Job["target"];
+export type Target = NonNullable<Job["target"]>;
 export type HttpTarget = Extract<Target, { type: "http" }>;
 /** A target as a request gives it (method and headers optional). */
-export type TargetInput = JobInput["target"];
+export type TargetInput = NonNullable<JobInput["target"]>;
 
 export type PreviewQuery = QueryOf<typeof PreviewQuerySchema>;
 export type SchedulePreviewInput = z.input<typeof SchedulePreviewInputSchema>;
@@ -77,6 +90,19 @@ export type Tier = Tenant["tier"];
 export type TokenInput = z.input<typeof TokenInputSchema>;
 export type IssuedToken = z.output<typeof IssuedTokenSchema>;
 export type TokenScope = IssuedToken["scope"];
+
+/** Pull workers (a token of scope `worker` or `write`). */
+export type ClaimInput = z.input<typeof ClaimInputSchema>;
+export type ClaimAnswer = z.output<typeof ClaimAnswerSchema>;
+export type ClaimedRun = z.output<typeof ClaimedRunSchema>;
+export type HeartbeatInput = z.input<typeof HeartbeatInputSchema>;
+export type LeaseAnswer = z.output<typeof LeaseAnswerSchema>;
+export type WorkerHeartbeatInput = z.input<typeof WorkerHeartbeatInputSchema>;
+export type WorkerHeartbeatAnswer = z.output<typeof WorkerHeartbeatAnswerSchema>;
+export type CompleteInput = z.input<typeof CompleteInputSchema>;
+export type FailInput = z.input<typeof FailInputSchema>;
+export type Worker = z.output<typeof WorkerSchema>;
+export type WorkerPage = z.output<typeof WorkerPageSchema>;
 
 /**
  * Shapes the routes declare inline rather than in the contract (src/api/routes/admin.ts, health.ts).

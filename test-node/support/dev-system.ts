@@ -116,7 +116,9 @@ export async function startDevSystem(): Promise<DevSystem> {
       if (child.exitCode !== null)
         throw new Error(`npm run dev exited early: ${await readFile(logPath, "utf8")}`);
       if (Date.now() > deadline)
-        throw new Error(`npm run dev did not answer /health; see ${logPath}`);
+        throw new Error(
+          `npm run dev did not answer /health within ${READY_TIMEOUT_MS / 1000} s:\n${(await readFile(logPath, "utf8")).slice(-4000)}`,
+        );
       const ok = await fetch(`${baseUrl}/health`).then(
         (r) => r.ok,
         () => false,
