@@ -15,13 +15,13 @@ const seconds = Number(process.env.DEMO_SECONDS ?? 25);
 
 function adminToken(): string {
   if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
-  for (const file of [".dev.vars", ".dev.vars.example"]) {
+  for (const file of [".dev.vars"]) {
     try {
       const match = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(file, "utf8"));
       if (match?.[1]) return match[1].trim();
     } catch {}
   }
-  throw new Error("set ADMIN_TOKEN or create .dev.vars from .dev.vars.example");
+  throw new Error("set ADMIN_TOKEN, or start `npm run dev` first: it writes .dev.vars");
 }
 
 async function api(path: string, token: string, body?: unknown, method?: string): Promise<any> {
