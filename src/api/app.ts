@@ -1,5 +1,6 @@
 /** The HTTP edge: composes middleware and route modules, and serves the OpenAPI document. */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { consoleRoutes } from "../console/page";
 import { ProblemError, problem } from "../domain/problem";
 import { TIERS } from "../domain/tiers";
 import { type AppEnv, requireAdmin, requireTenant } from "./auth";
@@ -66,5 +67,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     security: [{ bearer: [] }],
   });
   app.get("/docs", (c) => c.html(DOCS_HTML));
+  // The web console's page; its script and stylesheet are static assets (wrangler.toml [assets]).
+  app.route("/console", consoleRoutes());
   return app;
 }
