@@ -3,19 +3,13 @@
  * their failing fields, 429 retries after Retry-After), with the waits it makes shown to the user.
  */
 
-import type { Attempt, Job, RunDetail } from "../../client/index.ts";
-import {
-  type Operation,
-  SchedulerClient,
-  SchedulerConnectionError,
-  SchedulerProblem,
-} from "../../client/index.ts";
-import type { WorkerView } from "../../contract/worker";
+import type { Attempt, Job, RunDetail, Worker } from "../../client/index.ts";
+import { SchedulerClient, SchedulerConnectionError, SchedulerProblem } from "../../client/index.ts";
 import { type Session, session } from "./session";
 import { createStore } from "./store";
 
 export type { Job, JobInput, JobPatch, Run, RunDetail, Tenant } from "../../client/index.ts";
-export type Worker = WorkerView;
+export type { Worker };
 export type Target = NonNullable<Job["target"]>;
 
 /**
@@ -122,22 +116,6 @@ export function clientFor(token: string): SchedulerClient {
     },
   });
 }
-
-/** Routes the typed client does not name yet (pull workers). */
-export const workerOperations = {
-  listWorkers: { method: "GET", path: "/v1/workers", answer: "json" } as Operation<
-    "/v1/workers",
-    never,
-    never,
-    { data: WorkerView[] }
-  >,
-  drainWorker: { method: "POST", path: "/v1/workers/{id}/drain", answer: "json" } as Operation<
-    "/v1/workers/{id}/drain",
-    never,
-    never,
-    WorkerView
-  >,
-};
 
 /** One line for a failure, as shown where it happened. */
 export function errorText(error: unknown): string {

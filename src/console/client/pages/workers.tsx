@@ -1,5 +1,5 @@
 /** The tenant's pull workers: pools, state, last heartbeat, runs in flight; drain one. */
-import { api, type Worker, workerOperations } from "../api";
+import { api, type Worker } from "../api";
 import { useAction, useAsync, useInterval } from "../hooks";
 import { Link } from "../router";
 import { Button, Empty, ErrorBox, Loading, Page, StatusBadge, Time } from "../ui/components";
@@ -19,7 +19,7 @@ function DrainButton(props: { worker: Worker; onDrained: () => void }) {
       danger: true,
     });
     if (!ok) return;
-    await api().call(workerOperations.drainWorker, { params: { id: props.worker.id } });
+    await api().workers.drain(props.worker.id);
     notify(`Draining ${props.worker.id}.`);
     props.onDrained();
   });
@@ -40,9 +40,9 @@ function DrainButton(props: { worker: Worker; onDrained: () => void }) {
 }
 
 export function WorkersPage() {
-  const workers = useAsync((signal) => api().call(workerOperations.listWorkers, { signal }), []);
+  const workers = useAsync((signal) => api().workers.list({ signal }), []);
   useInterval(workers.reload, 10000, !workers.loading);
-  const list = workers.data?.data ?? [];
+  const list = workers.data ?? [];
   return (
     <Page
       title="Workers"
