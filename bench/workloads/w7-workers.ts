@@ -75,6 +75,8 @@ interface PhaseReport {
   claimRequests: number;
   rateLimited: number;
   claims: Claim[];
+  /** Claim answer received to the complete report answered (the report's round trip). */
+  toCompleted: LatencySummary;
 }
 
 function workerJob(i: number, at: number): JobSpec {
@@ -120,6 +122,7 @@ async function runWorkers(
   deadline: number,
 ): Promise<PhaseReport> {
   const claims: Claim[] = [];
+  const completedAt = new Map<string, number>();
   let completed = 0;
   const workers: Worker[] = Array.from({ length: WORKERS }, (_, w) =>
     createWorker({
@@ -129,9 +132,11 @@ async function runWorkers(
       workerId: `${tenant.id}-w${w}`,
       concurrency: CONCURRENCY,
       waitSeconds: 20,
-      log: (level, message) => {
-        if (message.startsWith("completed run")) completed++;
-        else if (level === "warn" || level === "error") ctx.log(`  worker ${w}: ${message}`);
+      log: (level, message, fields) => {
+        if (message.startsWith("completed run")) {
+          completed++;
+          completedAt.set(String(fields?.run_id), Date.now());
+        } else if (level === "warn" || level === "error") ctx.log(`  worker ${w}: ${message}`);
       },
       handler: async (run: ClaimedRun) => {
         const at = Date.now();
@@ -182,6 +187,12 @@ async function runWorkers(
     claimRequests: counted.claims,
     rateLimited: counted.rateLimited,
     claims: firsts,
+    toCompleted: summarize(
+      firsts.flatMap((c) => {
+        const at = completedAt.get(c.run_id);
+        return at === undefined ? [] : [at - c.at];
+      }),
+    ),
   };
 }
 
@@ -286,7 +297,11 @@ export async function workers(ctx: Context) {
       tier: "premium",
     },
     lag_ms: s.lag,
-    completion_ms: { saturation_due_to_claimed: b.lag },
+    completion_ms: {
+      claimed_to_completed: s.toCompleted,
+      saturation_due_to_claimed: b.lag,
+      saturation_claimed_to_completed: b.toCompleted,
+    },
     // Where the lag arises: due → run created (the alarm), → attempt started (the claim, in the
     // object), → the claim's answer in the worker (HTTP back through wrangler's proxy).
     stages_ms: spread.stages,
