@@ -8,6 +8,7 @@ import m0005 from './0005_pending_off_status_index.sql';
 import m0006 from './0006_occurrence_run_ids.sql';
 import m0007 from './0007_leases_in_memory.sql';
 import m0008 from './0008_pull_workers.sql';
+import m0009 from './0009_task_graphs.sql';
 
   export default {
     journal,
@@ -20,7 +21,8 @@ m0004,
 m0005,
 m0006,
 m0007,
-m0008
+m0008,
+m0009
     }
   }
   

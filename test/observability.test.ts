@@ -595,7 +595,7 @@ describe("analytics", () => {
       const point = toDataPoint(mine[0]!);
       expect(point).toEqual({
         indexes: [tenant.id],
-        blobs: [tenant.id, job.id, "high", "failed", run?.id],
+        blobs: [tenant.id, job.id, "high", "failed", run?.id, "", ""],
         doubles: [mine[0]!.fire_lag_ms, mine[0]!.duration_ms, 1, 500],
       });
       // A network error has no status code: double4 is 0.

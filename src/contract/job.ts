@@ -5,6 +5,7 @@ import { PRIORITIES } from "../domain/priority";
 import { Cursor, PageLimit, Timestamp } from "./common";
 import { boundedJson, jsonByteLength } from "./json";
 import { ScheduleSchema } from "./schedule";
+import { checkGraph, MAX_TASKS, taskSchema } from "./task";
 import { displayText, freeText, headerValue, textProblems } from "./text";
 import { type WorkerTarget, WorkerTargetSchema } from "./worker";
 
@@ -51,6 +52,26 @@ export const TargetSchema = z
   .discriminatedUnion("type", [HttpTargetSchema, WorkerTargetSchema])
   .openapi("Target");
 export type Target = z.infer<typeof TargetSchema>;
+
+export const TaskSchema = taskSchema(TargetSchema);
+export type TaskInput = z.infer<typeof TaskSchema>;
+
+/** A job's tasks: 1 to 100, forming a graph (checked here, so a refused job stores nothing). */
+export const TasksSchema = z
+  .array(TaskSchema)
+  .min(1)
+  .max(MAX_TASKS)
+  .superRefine((tasks, ctx) =>
+    checkGraph(tasks, (path, message) => ctx.addIssue({ code: "custom", path, message })),
+  )
+  .openapi({ description: "a task graph; a job has either `target` or `tasks`" });
+
+/** How a graph job is stored: in the target column, as a target of its own type (never on the wire). */
+export interface GraphTarget {
+  type: "graph";
+  tasks: TaskInput[];
+}
+export type StoredTarget = Target | GraphTarget;
 
 export const RetrySchema = z
   .strictObject({
@@ -107,9 +128,11 @@ const MetadataSchema = z
  * `POST example.com/hooks/report`. The query and fragment are left out (they often carry tokens).
  */
 export function defaultJobName(input: {
-  target: WorkerTarget | { method: string; url: string };
+  target?: WorkerTarget | { method: string; url: string } | undefined;
+  tasks?: { key: string }[] | undefined;
 }): string {
-  const { target } = input;
+  const { target, tasks } = input;
+  if (!target) return `graph of ${tasks?.length ?? 0} tasks from ${tasks?.[0]?.key ?? "?"}`;
   if ("pool" in target) return `worker ${target.pool}`;
   const url = new URL(target.url);
   const name = `${target.method} ${url.host}${url.pathname}`;
@@ -155,6 +178,18 @@ export const JobInputSchema = z
       description:
         "default: the target's method, host and path, e.g. `POST example.com/hooks/report`",
     }),
+    target: TargetSchema.optional().openapi({ description: "a job has `target` or `tasks`" }),
+    tasks: TasksSchema.optional(),
+  })
+  .superRefine((job, ctx) => {
+    if (job.target && job.tasks)
+      ctx.addIssue({
+        code: "custom",
+        path: ["tasks"],
+        message: "give `target` or `tasks`, not both",
+      });
+    else if (!job.target && !job.tasks)
+      ctx.addIssue({ code: "custom", path: ["target"], message: "give `target` or `tasks`" });
   })
   .transform((job) => ({ ...job, name: job.name ?? defaultJobName(job) }))
   .openapi("JobInput");
@@ -198,7 +233,8 @@ export const JobSchema = z
     id: z.string(),
     name: z.string(),
     schedule: ScheduleSchema.nullable(),
-    target: TargetSchema,
+    target: TargetSchema.nullable().openapi({ description: "null for a job with `tasks`" }),
+    tasks: z.array(TaskSchema).nullable().openapi({ description: "a task graph, or null" }),
     priority: z.enum(PRIORITIES),
     retry: RetrySchema,
     retry_on: z.enum(["any", "transient"]),
@@ -242,7 +278,13 @@ export const SchedulePreviewInputSchema = z
   .openapi("SchedulePreviewInput");
 
 export const PreviewSchema = z
-  .object({ fire_times: z.array(Timestamp), timezone: z.string() })
+  .object({
+    fire_times: z.array(Timestamp),
+    timezone: z.string(),
+    task_order: z.array(z.string()).optional().openapi({
+      description: "a job with tasks: a topological order of its task keys (dependencies first)",
+    }),
+  })
   .openapi("SchedulePreview", {
     description: "Next fire times in UTC; `timezone` is the zone the cron is evaluated in",
   });

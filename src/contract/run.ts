@@ -65,9 +65,37 @@ export const RunSchema = z
       .string()
       .nullable()
       .openapi({ description: "the pull worker of the latest attempt; null for http" }),
+    parent_run_id: z.string().nullable().openapi({
+      description: "a task of a task graph: its occurrence's run id (an occurrence names itself)",
+    }),
+    task_key: z.string().nullable().openapi({ description: "a task of a task graph: its key" }),
   })
   .openapi("Run");
 export type RunView = z.infer<typeof RunSchema>;
+
+export const TaskRunSchema = z
+  .object({
+    key: z.string(),
+    run_id: z.string(),
+    status: z.enum(RUN_STATUSES),
+    depends_on: z.array(z.string()),
+    priority: z.enum(PRIORITIES),
+    attempt: z.number().int(),
+    max_attempts: z.number().int(),
+    next_attempt_at: Timestamp.nullable(),
+    started_at: Timestamp.nullable(),
+    finished_at: Timestamp.nullable(),
+    last_error: z.string().nullable(),
+    pool: z.string().nullable(),
+    worker_id: z.string().nullable(),
+    attempts: z.array(AttemptSchema),
+  })
+  .openapi("TaskRun");
+export type TaskRunView = z.infer<typeof TaskRunSchema>;
+
+export const GraphEdgeSchema = z
+  .object({ from: z.string(), to: z.string() })
+  .openapi("GraphEdge", { description: "`to` starts after `from` succeeded" });
 
 export const RunDetailSchema = RunSchema.extend({
   attempts: z.array(AttemptSchema),
@@ -75,6 +103,14 @@ export const RunDetailSchema = RunSchema.extend({
     description: "worker runs: the last checkpoint saved (handed to the next attempt)",
   }),
   progress: z.unknown().openapi({ description: "worker runs: the last progress reported" }),
+  tasks: z
+    .array(TaskRunSchema)
+    .optional()
+    .openapi({ description: "a task graph's occurrence: every task run, in declaration order" }),
+  edges: z
+    .array(GraphEdgeSchema)
+    .optional()
+    .openapi({ description: "a task graph's occurrence: its dependency edges" }),
 }).openapi("RunDetail");
 export type RunDetailView = z.infer<typeof RunDetailSchema>;
 

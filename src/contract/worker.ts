@@ -71,6 +71,17 @@ export const ClaimedRunSchema = z
     timeout_seconds: z.number().int(),
     scheduled_for: Timestamp,
     priority: z.enum(PRIORITIES),
+    task: z
+      .object({
+        run_id: z.string().openapi({ description: "the graph occurrence (parent run)" }),
+        key: z.string(),
+        upstream: z.record(z.string(), z.unknown()).openapi({
+          description:
+            'per task depended on, by key: `{type: "worker", run_id, result}` or `{type: "http", run_id, status_code, body}` (first 4 KiB)',
+        }),
+      })
+      .nullable()
+      .openapi({ description: "a task of a task graph; null for a plain run" }),
   })
   .openapi("ClaimedRun");
 export type ClaimedRun = z.infer<typeof ClaimedRunSchema>;

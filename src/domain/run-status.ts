@@ -10,6 +10,8 @@ export const RUN_STATUSES = [
   "cancelled",
   "skipped",
   "missed",
+  "upstream_failed",
+  "failed",
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
@@ -28,16 +30,28 @@ export const TERMINAL_RUN_STATUSES = [
   "cancelled",
   "skipped",
   "missed",
+  "upstream_failed",
+  "failed",
 ] as const;
 
+/*
+ * A task graph's occurrence (the parent run of a graph job) is `running` from the moment its tasks
+ * exist (`pending` while buffered by `buffer_one`) until every task is final, then `succeeded`
+ * (all tasks succeeded) or `failed`; replaying one of its dead tasks re-opens it (`failed` ->
+ * `running`). It never executes itself and is never queued. Its tasks are runs like any other,
+ * plus `upstream_failed`: a task downstream of a dead one, final and never executed, re-opened
+ * (-> `pending`) when the dead task is replayed.
+ */
 const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
-  // dispatched; claimed by a pull worker; cancelled; superseded by cancel_other
-  pending: ["queued", "running", "cancelled"],
+  // dispatched; claimed by a pull worker (or a graph occurrence started); cancelled; superseded
+  // by cancel_other; a task downstream of a dead task
+  pending: ["queued", "running", "cancelled", "upstream_failed"],
   // claimed by a consumer; held back by pause or suspension; cancelled; message dead-lettered
   // (a failed attempt: retried or dead by the job's retry policy)
   queued: ["running", "pending", "cancelled", "retrying", "dead"],
-  // attempt outcomes; lease expiry goes to retrying or dead; cancelled while executing
-  running: ["succeeded", "retrying", "dead", "cancelled"],
+  // attempt outcomes; lease expiry goes to retrying or dead; cancelled while executing; a graph
+  // occurrence whose tasks are all final with one not succeeded
+  running: ["succeeded", "retrying", "dead", "cancelled", "failed"],
   // backoff over (sent, or claimed by a pull worker); held back by pause; cancelled
   retrying: ["queued", "running", "pending", "cancelled"],
   // replay
@@ -46,6 +60,10 @@ const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
   cancelled: [],
   skipped: [],
   missed: [],
+  // a task: its dead upstream task was replayed
+  upstream_failed: ["pending"],
+  // a graph occurrence: one of its dead tasks was replayed
+  failed: ["running"],
 };
 
 export function isTerminal(status: RunStatus): boolean {

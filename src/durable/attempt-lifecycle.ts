@@ -11,8 +11,9 @@ import type { Counters } from "./counters";
 import type { JobStore } from "./job-store";
 import type { RunControl } from "./run-control";
 import type { RunLog } from "./run-log";
-import type { RunStore } from "./run-store";
+import { isTask, type RunStore } from "./run-store";
 import type { RunRow } from "./schema";
+import type { TaskGraph } from "./task-graph";
 
 export class AttemptLifecycle {
   constructor(
@@ -22,15 +23,18 @@ export class AttemptLifecycle {
     private readonly counters: Counters,
     private readonly control: RunControl,
     private readonly runLog: RunLog,
+    private readonly graph: TaskGraph,
   ) {}
 
   /** Starts an attempt if the message is the current one; anything else is dropped by the caller. */
   claim(request: ClaimRequest, now: number, workerId: string | null): ClaimedAttempt | null {
     const run = this.runs.get(request.run_id);
     if (run?.status !== "queued" || run.attempt + 1 !== request.attempt) return null;
-    const job = this.jobs.get(run.jobId);
+    // A task runs with its own target and settings (`JobStore.forRun`).
+    const job = this.jobs.forRun(run);
     // A worker target's runs are claimed by pull workers, never through a queue message.
     if (job?.target.type !== "http") return null;
+    const target = job.target;
     // Only unindexed columns change: the claim rewrites no index entry. (The consumer's id is kept
     // on the attempt; the run's `worker_id` is for pull workers.)
     this.runs.transition(run, "running", {
@@ -44,7 +48,7 @@ export class AttemptLifecycle {
       scheduled_for: new Date(run.scheduledFor).toISOString(),
       lag_ms: Math.max(0, now - run.scheduledFor),
     });
-    if (request.attempt === 1) {
+    if (request.attempt === 1 && firesOnSchedule(run)) {
       this.counters.observe(
         "scheduler_fire_lag_seconds",
         { priority: run.priority },
@@ -58,8 +62,9 @@ export class AttemptLifecycle {
       scheduled_for: run.scheduledFor,
       priority: run.priority,
       claimed_at: now,
-      target: job.target,
+      target,
       timeout_seconds: job.timeoutSeconds,
+      ...(isTask(run) ? { task: this.graph.envelope(run) } : {}),
     };
   }
 
@@ -175,7 +180,7 @@ export class AttemptLifecycle {
     fields: Partial<RunRow>,
     verdict?: boolean,
   ): void {
-    const job = this.jobs.get(run.jobId);
+    const job = this.jobs.forRun(run);
     const retryable =
       job !== undefined &&
       job.status !== "cancelled" &&
@@ -247,4 +252,12 @@ export class AttemptLifecycle {
       attemptRecord: { ...attemptRecord, ...failed },
     });
   }
+}
+
+/**
+ * Whether a run's first attempt measures fire lag: plain runs and a graph's first tasks do; a task
+ * that waited for its dependencies starts when they finish, not at the scheduled time.
+ */
+export function firesOnSchedule(run: RunRow): boolean {
+  return !isTask(run) || run.dueAt === run.scheduledFor;
 }

@@ -1,5 +1,5 @@
 /**
- * Recomputes the `scheduler_runs` and `scheduler_jobs` gauges from the rows they count and repairs
+ * Recomputes the `scheduler_runs`, `scheduler_graph_runs` and `scheduler_jobs` gauges from the rows they count and repairs
  * any that drifted. Quotas and the in-flight cap read these gauges, so a drift (a bug, a crash
  * between statements of an older version) would lock a tenant out or let it pass its cap. Run once
  * when the object starts: one grouped scan of each table, and no writes unless something drifted.
@@ -23,9 +23,14 @@ function actualCounts(sql: Sql): Map<string, { name: string; labels: string; val
     actual.set(`${name}{${key}}`, { name, labels: key, value });
   };
   for (const row of sql.exec<{ status: string; priority: string; n: number }>(
-    "select status, priority, count(*) as n from runs group by status, priority",
+    "select status, priority, count(*) as n from runs where parent_id is null or parent_id != id group by status, priority",
   ))
     put("scheduler_runs", { status: row.status, priority: row.priority }, row.n);
+  // Graph occurrences (they name themselves as parent) have a gauge of their own.
+  for (const row of sql.exec<{ status: string; n: number }>(
+    "select status, count(*) as n from runs where parent_id = id group by status",
+  ))
+    put("scheduler_graph_runs", { status: row.status }, row.n);
   for (const row of sql.exec<{ status: string; n: number }>(
     "select status, count(*) as n from jobs group by status",
   ))
@@ -38,7 +43,7 @@ export function reconcileGauges(sql: Sql): GaugeCorrection[] {
   const actual = actualCounts(sql);
   const stored = sql
     .exec<{ name: string; labels: string; value: number }>(
-      "select name, labels, value from counters where name in ('scheduler_runs', 'scheduler_jobs')",
+      "select name, labels, value from counters where name in ('scheduler_runs', 'scheduler_jobs', 'scheduler_graph_runs')",
     )
     .toArray();
   const corrections: GaugeCorrection[] = [];

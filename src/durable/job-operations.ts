@@ -5,6 +5,7 @@
  */
 import type { JobInput, JobListQuery, JobPatch, JobView } from "../contract/job";
 import type { RunView } from "../contract/run";
+import { topologicalOrder } from "../contract/task";
 import { DEFAULTS } from "../domain/limits";
 import { fail } from "../domain/problem";
 import { isCron, previewFireTimes } from "../domain/schedule";
@@ -17,6 +18,7 @@ import type { IdempotencyKeyStore } from "./idempotency-key-store";
 import type { JobStore } from "./job-store";
 import type { RunLifecycle } from "./run-lifecycle";
 import type { JobRow } from "./schema";
+import { graphOf } from "./task-graph";
 import type { TenantStore } from "./tenant-store";
 import { iso, type Page, runView } from "./views";
 
@@ -162,7 +164,7 @@ export class JobOperations {
       const status = job.nextRunAt === null ? "completed" : "active";
       const resumed: JobRow = { ...job, status, version: job.version + 1, updatedAt: now };
       this.jobs.save(resumed, job);
-      this.lifecycle.control.release(resumed, now);
+      this.lifecycle.control.resume(resumed, now);
       return this.jobs.view(resumed);
     });
   }
@@ -175,8 +177,19 @@ export class JobOperations {
   }
 
   /** The job's next `count` fire times (none for a cancelled or finished job). */
-  preview(id: string, count: number): { fire_times: string[]; timezone: string } {
+  preview(
+    id: string,
+    count: number,
+  ): { fire_times: string[]; timezone: string; task_order?: string[] } {
     const job = this.jobs.require(id);
+    const graph = graphOf(job);
+    return {
+      ...this.fireTimes(job, count),
+      ...(graph ? { task_order: topologicalOrder(graph) } : {}),
+    };
+  }
+
+  private fireTimes(job: JobRow, count: number): { fire_times: string[]; timezone: string } {
     const timezone = isCron(job.schedule)
       ? (job.schedule.timezone ?? DEFAULTS.timezone)
       : DEFAULTS.timezone;
@@ -187,9 +200,16 @@ export class JobOperations {
     return { fire_times: times.map(iso), timezone };
   }
 
-  private assertTier(job: TieredJob, now: number, path = ""): void {
+  private assertTier(
+    job: TieredJob & { tasks?: { priority?: TieredJob["priority"] }[] | undefined },
+    now: number,
+    path = "",
+  ): void {
     const tenant = this.tenants.require();
     assertTierAllows(tenant.tier, TIERS[tenant.tier], job, now, path);
+    job.tasks?.forEach((task, i) => {
+      assertTierAllows(tenant.tier, TIERS[tenant.tier], task, now, `${path}tasks[${i}].`);
+    });
   }
 
   /**

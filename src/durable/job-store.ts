@@ -1,6 +1,13 @@
 /** Jobs in the tenant's SQLite: create, read, list, change. Pure storage; no dispatch decisions. */
 import { and, asc, eq, getTableColumns, gt, inArray, lte, min, sql } from "drizzle-orm";
-import type { JobInput, JobListQuery, JobPatch, JobView } from "../contract/job";
+import type {
+  JobInput,
+  JobListQuery,
+  JobPatch,
+  JobView,
+  StoredTarget,
+  TaskInput,
+} from "../contract/job";
 import type { IdGenerator } from "../domain/ids";
 import { LIMITS } from "../domain/limits";
 import { PRIORITY_RANK } from "../domain/priority";
@@ -36,12 +43,15 @@ export class JobStore {
   /** Builds the row for a new job; throws 400 problems (under `path`) for schedules out of range. */
   build(input: JobInput, now: number, path = ""): JobRow {
     const nextRunAt = firstFireTime(input.schedule, now, `${path}schedule`);
-    assertTimeoutFits(input.target.type, input.timeout_seconds, path);
+    const target: StoredTarget = input.tasks
+      ? { type: "graph", tasks: input.tasks }
+      : (input.target as StoredTarget);
+    assertTimeoutsFit(target, input.timeout_seconds, path);
     return {
       id: this.ids.next("job", now),
       name: input.name,
       schedule: input.schedule ?? null,
-      target: input.target,
+      target,
       priority: input.priority,
       priorityRank: PRIORITY_RANK[input.priority],
       maxAttempts: input.retry.max_attempts,
@@ -77,6 +87,18 @@ export class JobStore {
     const row = this.get(id);
     if (!row) throw fail.notFound(`Job ${id}`);
     return row;
+  }
+
+  /**
+   * The job as a run of it executes: for a task of a graph, the job with the task's target and
+   * its own priority, retry and timeout where it sets them. Undefined for an unknown job or task.
+   */
+  forRun(run: Pick<RunRow, "jobId" | "taskKey">): JobRow | undefined {
+    const job = this.get(run.jobId);
+    if (!job || run.taskKey === null) return job;
+    if (job.target.type !== "graph") return undefined;
+    const task = job.target.tasks.find((t) => t.key === run.taskKey);
+    return task ? taskJob(job, task) : undefined;
   }
 
   /**
@@ -157,7 +179,11 @@ export class JobStore {
   applyPatch(job: JobRow, patch: JobPatch, now: number): JobRow {
     const next: JobRow = { ...job, version: job.version + 1, updatedAt: now };
     if (patch.name !== undefined) next.name = patch.name;
-    if (patch.target !== undefined) next.target = patch.target;
+    if (patch.target !== undefined) {
+      if (job.target.type === "graph")
+        throw fail.invalid("target", "a job with tasks cannot be given a target");
+      next.target = patch.target;
+    }
     if (patch.priority !== undefined) {
       next.priority = patch.priority;
       next.priorityRank = PRIORITY_RANK[patch.priority];
@@ -184,7 +210,7 @@ export class JobStore {
       next.nextRunAt = firstFireTime(patch.schedule ?? undefined, now);
       if (job.status === "completed" && next.nextRunAt !== null) next.status = "active";
     }
-    assertTimeoutFits(next.target.type, next.timeoutSeconds);
+    assertTimeoutsFit(next.target, next.timeoutSeconds);
     this.save(next, job);
     return next;
   }
@@ -220,6 +246,44 @@ export class JobStore {
   view(row: JobRow): JobView {
     return this.views([row])[0] as JobView;
   }
+}
+
+/** A task's job: the graph job with the task's target and the settings the task overrides. */
+export function taskJob(job: JobRow, task: TaskInput): JobRow {
+  const priority = task.priority ?? job.priority;
+  return {
+    ...job,
+    target: task.target,
+    priority,
+    priorityRank: PRIORITY_RANK[priority],
+    maxAttempts: task.retry?.max_attempts ?? job.maxAttempts,
+    initialBackoffMs:
+      task.retry?.initial_backoff_seconds !== undefined
+        ? Math.round(task.retry.initial_backoff_seconds * 1000)
+        : job.initialBackoffMs,
+    maxBackoffMs:
+      task.retry?.max_backoff_seconds !== undefined
+        ? Math.round(task.retry.max_backoff_seconds * 1000)
+        : job.maxBackoffMs,
+    retryOn: task.retry_on ?? job.retryOn,
+    timeoutSeconds: task.timeout_seconds ?? job.timeoutSeconds,
+  };
+}
+
+/** The job's target, or each task's with the timeout it runs with. */
+function assertTimeoutsFit(target: StoredTarget, timeoutSeconds: number, path = ""): void {
+  if (target.type !== "graph") {
+    assertTimeoutFits(target.type, timeoutSeconds, path);
+    return;
+  }
+  target.tasks.forEach((task, i) => {
+    const own = task.timeout_seconds !== undefined;
+    assertTimeoutFits(
+      task.target.type,
+      task.timeout_seconds ?? timeoutSeconds,
+      own ? `${path}tasks[${i}].` : path,
+    );
+  });
 }
 
 /** A webhook attempt runs inside a queue consumer's invocation (15 minutes at most). */

@@ -13,6 +13,14 @@ interface Sample {
 const HELP: Record<string, [type: "counter" | "gauge" | "histogram", help: string]> = {
   scheduler_runs: ["gauge", "Runs by current status and priority (dead = dead letters)."],
   scheduler_jobs: ["gauge", "Jobs by status."],
+  scheduler_graph_runs: [
+    "gauge",
+    "Task graph occurrences by status (their tasks are in scheduler_runs).",
+  ],
+  scheduler_graph_runs_finished_total: [
+    "counter",
+    "Task graph occurrences that ended, by status (succeeded, failed, cancelled, skipped, missed).",
+  ],
   scheduler_runs_finished_total: [
     "counter",
     "Runs that reached a final status, by status and priority.",

@@ -12,6 +12,7 @@ import type { RunLog } from "./run-log";
 import type { RunStore } from "./run-store";
 import type { JobRow, RunRow } from "./schema";
 import type { SendBudget } from "./send-budget";
+import type { TaskGraph } from "./task-graph";
 
 /**
  * Lateness an occurrence may have before its catch-up window starts counting. An alarm fires a few
@@ -29,6 +30,7 @@ export class Occurrences {
     private readonly control: RunControl,
     private readonly dispatch: RunDispatch,
     private readonly runLog: RunLog,
+    private readonly graph: TaskGraph,
   ) {}
 
   /**
@@ -145,6 +147,17 @@ export class Occurrences {
           break;
       }
     }
+    // A graph occurrence starts at once (its tasks are created with it) unless buffered.
+    if (job.target.type === "graph") {
+      const status = dispatchAt === null ? "pending" : "running";
+      const run = this.runs.create(
+        job,
+        { scheduledFor, trigger: "schedule", status, dispatchAt: null },
+        now,
+      );
+      if (run?.status === "running") this.graph.start(run, job, now);
+      return this.logCreated(run);
+    }
     // A webhook run that fits the round's send capacity is born queued; a worker run waits for a claim.
     const forQueues = job.target.type === "http";
     if (forQueues && dispatchAt !== null && dispatchAt <= now && budget?.admits(job.priorityRank)) {
@@ -174,7 +187,7 @@ export class Occurrences {
   /** Logs a new run: `run.created`, or `run.missed` / `run.skipped` for one born final. */
   private logCreated(run: RunRow | undefined): RunRow | undefined {
     if (!run) return run;
-    const routine = run.status === "pending" || run.status === "queued";
+    const routine = run.status === "pending" || run.status === "queued" || run.status === "running";
     const event = routine ? "run.created" : `run.${run.status}`;
     this.runLog.write(
       event,
@@ -192,11 +205,18 @@ export class Occurrences {
   /** A manual run of `job`, sent now whatever the overlap policy (an explicit request). */
   trigger(job: JobRow, now: number): RunRow {
     this.control.assertRoomForRun(job);
+    const graph = job.target.type === "graph";
     const run = this.runs.create(
       job,
-      { scheduledFor: now, trigger: "manual", status: "pending", dispatchAt: now },
+      {
+        scheduledFor: now,
+        trigger: "manual",
+        status: graph ? "running" : "pending",
+        dispatchAt: now,
+      },
       now,
     ) as RunRow;
+    if (graph) this.graph.start(run, job, now);
     this.jobs.save({ ...job, lastRunId: run.id });
     this.logCreated(run);
     return run;

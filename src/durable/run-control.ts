@@ -8,8 +8,9 @@ import { fail } from "../domain/problem";
 import { log } from "../observability/log";
 import type { JobStore } from "./job-store";
 import type { RunLog } from "./run-log";
-import type { RunStore } from "./run-store";
+import { isOccurrence, isTask, type RunStore } from "./run-store";
 import type { JobRow, RunRow } from "./schema";
+import type { TaskGraph } from "./task-graph";
 
 export class RunControl {
   constructor(
@@ -17,6 +18,7 @@ export class RunControl {
     private readonly jobs: JobStore,
     private readonly runs: RunStore,
     private readonly runLog: RunLog,
+    private readonly graph: TaskGraph,
   ) {}
 
   /** 409 when the job already has as many runs in progress as one job may have. */
@@ -42,7 +44,10 @@ export class RunControl {
    * all of them; there are at most `maxActiveRunsPerJob`.
    */
   cancelWaiting(job: JobRow, now: number, reason: string): void {
-    const waiting = this.runs.activeOfJob(job.id).filter((r) => r.status !== "running");
+    // A graph occurrence is `running` while its tasks wait or run: it is cancelled with them.
+    const waiting = this.runs
+      .activeOfJob(job.id)
+      .filter((r) => r.status !== "running" || isOccurrence(r));
     for (const run of waiting) this.markCancelled(run, now, reason);
     if (waiting.length) {
       log("runs.cancelled", {
@@ -56,6 +61,7 @@ export class RunControl {
   }
 
   private markCancelled(run: RunRow, now: number, reason: string): RunRow {
+    if (isOccurrence(run)) this.graph.cancelTasks(run, now, reason);
     return this.runs.transition(run, "cancelled", {
       dispatchAt: null,
       leaseExpiresAt: null,
@@ -64,9 +70,18 @@ export class RunControl {
     });
   }
 
-  /** Replays a dead run: back to pending with a fresh budget of the job's attempts. */
+  /**
+   * Replays a dead run: back to pending with a fresh budget of the job's attempts. A dead task
+   * re-opens its occurrence and downstream tasks; a failed occurrence replays its dead tasks.
+   */
   replay(run: RunRow, job: JobRow, now: number): RunRow {
+    if (isTask(run)) {
+      const parent = this.runs.get(run.parentId as string);
+      if (parent?.status !== "running") this.assertRoomForRun(job);
+      return this.graph.replayTask(run, job, now);
+    }
     this.assertRoomForRun(job);
+    if (isOccurrence(run)) return this.graph.replayOccurrence(run, job, now);
     this.runLog.info("run.replayed", run, { max_attempts: run.attempt + job.maxAttempts });
     return this.runs.transition(run, "pending", {
       maxAttempts: run.attempt + job.maxAttempts,
@@ -80,7 +95,8 @@ export class RunControl {
   /** Holds back the job's waiting runs (pause); queued ones are recalled (their messages will be dropped). */
   hold(job: JobRow): void {
     for (const run of this.runs.activeOfJob(job.id)) {
-      if (run.status === "queued")
+      if (isOccurrence(run)) this.graph.hold(run);
+      else if (run.status === "queued")
         this.runs.transition(run, "pending", { dispatchAt: null, leaseExpiresAt: null });
       else if (run.status === "pending" || run.status === "retrying")
         this.runs.patch(run, { dispatchAt: null });
@@ -99,18 +115,35 @@ export class RunControl {
     );
     if (held.length === 0) return;
     if (job.overlap === "allow") {
-      for (const run of held) this.runs.patch(run, { dispatchAt: Math.max(run.dueAt, now) });
+      for (const run of held) this.go(run, job, now);
       return;
     }
     const busy = active.some(
       (r) => r.status === "queued" || r.status === "running" || r.dispatchAt !== null,
     );
     const first = held[0];
-    if (!busy && first) this.runs.patch(first, { dispatchAt: Math.max(first.dueAt, now) });
+    if (!busy && first) this.go(first, job, now);
   }
 
-  /** After a run ends: a buffered run of the same job may go. */
+  /** Resume: the tasks of graph occurrences in progress go on, then held runs as `release`. */
+  resume(job: JobRow, now: number): void {
+    for (const run of this.runs.activeOfJob(job.id))
+      if (isOccurrence(run) && run.status === "running") this.graph.resume(run, job, now);
+    this.release(job, now);
+  }
+
+  /** A held run may be sent (a held graph occurrence starts its tasks). */
+  private go(run: RunRow, job: JobRow, now: number): void {
+    if (isOccurrence(run)) this.graph.startBuffered(run, job, now);
+    else this.runs.patch(run, { dispatchAt: Math.max(run.dueAt, now) });
+  }
+
+  /**
+   * After a run ends: a buffered run of the same job may go. A task's end moves its graph on
+   * instead; only the end of its occurrence frees the job.
+   */
   runEnded(run: RunRow, now: number): void {
+    if (isTask(run) && !this.graph.taskEnded(run, now)) return;
     const job = this.jobs.get(run.jobId);
     if (job) this.release(job, now);
   }

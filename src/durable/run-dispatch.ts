@@ -35,7 +35,7 @@ export class RunDispatch {
     return ready.map((run) => {
       this.runs.transition(run, "queued", {
         dispatchAt: null,
-        leaseExpiresAt: this.leaseFrom(now, this.jobs.get(run.jobId)),
+        leaseExpiresAt: this.leaseFrom(now, this.jobs.forRun(run)),
       });
       return this.messageFor(run, now);
     });

@@ -11,8 +11,11 @@ import type { Transaction } from "./database";
 import type { JobStore } from "./job-store";
 import type { RunLifecycle } from "./run-lifecycle";
 import type { RunStore } from "./run-store";
+import { isOccurrence, isTask } from "./run-store";
+import type { RunRow } from "./schema";
+import { graphOf } from "./task-graph";
 import type { TenantStore } from "./tenant-store";
-import { attemptView, type Page, runExtras, runView } from "./views";
+import { attemptView, type Page, runExtras, runView, taskRunView } from "./views";
 
 export class RunOperations {
   constructor(
@@ -36,14 +39,26 @@ export class RunOperations {
     return this.list({ ...query, job_id: jobId });
   }
 
-  /** A run with all its attempts. */
+  /** A run with all its attempts; a graph occurrence also with its tasks and edges. */
   detail(id: string): RunDetailView {
     const run = this.runs.require(id);
     return {
       ...runView(run),
       attempts: this.attempts.of(run).map(attemptView),
       ...runExtras(run),
+      ...(isOccurrence(run) ? this.graphDetail(run) : {}),
     };
+  }
+
+  private graphDetail(run: RunRow): Pick<RunDetailView, "tasks" | "edges"> {
+    const graph = graphOf(this.jobs.require(run.jobId)) ?? [];
+    const byKey = this.lifecycle.graph.taskRuns(run);
+    const tasks = graph.flatMap((task) => {
+      const row = byKey.get(task.key);
+      return row ? [taskRunView(row, task.depends_on, this.attempts.of(row))] : [];
+    });
+    const edges = graph.flatMap((task) => task.depends_on.map((from) => ({ from, to: task.key })));
+    return { tasks, edges };
   }
 
   /** Cancels a run that has not finished; a running attempt completes but its result changes nothing. */
@@ -53,16 +68,24 @@ export class RunOperations {
     if (!(ACTIVE_RUN_STATUSES as readonly string[]).includes(run.status)) {
       throw fail.conflict(`Run ${id} is ${run.status}; only unfinished runs can be cancelled.`);
     }
+    if (isTask(run)) {
+      throw fail.conflict(
+        `Run ${id} is task ${run.taskKey} of occurrence ${run.parentId}; cancel the occurrence.`,
+      );
+    }
     return this.transaction(() =>
       runView(this.lifecycle.control.cancel(run, Date.now(), "cancelled by request")),
     );
   }
 
-  /** Replays a dead run of a job that is not cancelled. */
+  /** Replays a dead run (or a failed graph occurrence's dead tasks) of a job not cancelled. */
   replay(id: string): RunView {
     const run = this.runs.require(id);
-    if (run.status !== "dead")
-      throw fail.conflict(`Run ${id} is ${run.status}; only dead runs can be replayed.`);
+    const failedGraph = isOccurrence(run) && run.status === "failed";
+    if (run.status !== "dead" && !failedGraph)
+      throw fail.conflict(
+        `Run ${id} is ${run.status}; only dead runs (and failed graph occurrences) can be replayed.`,
+      );
     const job = this.jobs.require(run.jobId);
     if (job.status === "cancelled") throw fail.conflict(`Job ${job.id} is cancelled.`);
     return this.transaction(() => runView(this.lifecycle.control.replay(run, job, Date.now())));

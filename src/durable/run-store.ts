@@ -32,7 +32,15 @@ import type { Counters } from "./counters";
 import type { Database } from "./database";
 import type { LeaseTable } from "./lease-table";
 import { LIST_SCAN_BUDGET, pageFromScan, type RowPage } from "./scan-page";
-import { ACTIVE_RUNS, attempts, type JobRow, type RunRow, runs, UNUSUAL_RUNS } from "./schema";
+import {
+  ACTIVE_RUNS,
+  attempts,
+  type JobRow,
+  NOT_A_TASK,
+  type RunRow,
+  runs,
+  UNUSUAL_RUNS,
+} from "./schema";
 
 /** Runs for the queues; a worker target's runs (with a pool) wait for claims (pool-runs.ts). */
 const FOR_QUEUES = isNull(runs.pool);
@@ -40,8 +48,11 @@ const FOR_QUEUES = isNull(runs.pool);
 export interface NewRun {
   scheduledFor: number;
   trigger: RunRow["trigger"];
-  /** `queued` when it is sent at once: it then gets its lease and never waits as pending. */
-  status: "pending" | "queued" | "skipped" | "missed";
+  /**
+   * `queued` when it is sent at once: it then gets its lease and never waits as pending.
+   * `running`: a graph occurrence whose tasks are created with it (task-graph.ts).
+   */
+  status: "pending" | "queued" | "running" | "skipped" | "missed";
   /** When a pending run may be sent; null holds it back (buffer_one, paused job). */
   dispatchAt: number | null;
   leaseExpiresAt?: number;
@@ -80,6 +91,7 @@ export class RunStore {
         : `${job.id}@${new Date(init.scheduledFor).toISOString()}`;
     const terminal = init.status === "skipped" || init.status === "missed";
     const queued = init.status === "queued";
+    const graph = job.target.type === "graph";
     const row: RunRow = {
       id,
       jobId: job.id,
@@ -92,10 +104,11 @@ export class RunStore {
       attempt: 0,
       maxAttempts: job.maxAttempts,
       dueAt: init.scheduledFor,
-      dispatchAt: terminal || queued ? null : init.dispatchAt,
+      // A graph occurrence is never sent anywhere: its tasks are.
+      dispatchAt: terminal || queued || graph ? null : init.dispatchAt,
       leaseExpiresAt: queued ? (init.leaseExpiresAt ?? null) : null,
       workerId: null,
-      startedAt: null,
+      startedAt: init.status === "running" ? now : null,
       finishedAt: terminal ? now : null,
       lastError:
         reason ??
@@ -109,7 +122,65 @@ export class RunStore {
       pool: job.target.type === "worker" ? job.target.pool : null,
       checkpoint: null,
       progress: null,
+      parentId: graph ? id : null,
+      taskKey: null,
     };
+    return this.insert(row, now);
+  }
+
+  /**
+   * Creates a task run of graph occurrence `parent`; `job` is the task's job (`taskJob`). A task
+   * waits `pending` with no dispatch time until its dependencies succeed (task-graph.ts).
+   */
+  createTask(
+    parent: RunRow,
+    job: JobRow,
+    taskKey: string,
+    dispatchAt: number | null,
+    now: number,
+  ): RunRow {
+    const row: RunRow = {
+      id: this.ids.next("run", now),
+      jobId: job.id,
+      key: `${parent.key}/${taskKey}`,
+      trigger: parent.trigger,
+      status: "pending",
+      priority: job.priority,
+      priorityRank: job.priorityRank,
+      scheduledFor: parent.scheduledFor,
+      attempt: 0,
+      maxAttempts: job.maxAttempts,
+      dueAt: dispatchAt ?? parent.scheduledFor,
+      dispatchAt,
+      leaseExpiresAt: null,
+      workerId: null,
+      startedAt: null,
+      finishedAt: null,
+      lastError: null,
+      createdAt: now,
+      attemptRecord: null,
+      pool: job.target.type === "worker" ? job.target.pool : null,
+      checkpoint: null,
+      progress: null,
+      parentId: parent.id,
+      taskKey,
+    };
+    return this.insert(row, now) as RunRow;
+  }
+
+  /** The tasks of graph occurrence `parentId`, in creation (declaration) order. */
+  tasksOf(parentId: string): RunRow[] {
+    return this.db
+      .select()
+      .from(runs)
+      .where(and(eq(runs.parentId, parentId), isNotNull(runs.parentId), isNotNull(runs.taskKey)))
+      .orderBy(asc(runs.id))
+      .all();
+  }
+
+  private insert(row: RunRow, _now: number): RunRow | undefined {
+    const terminal = row.status === "skipped" || row.status === "missed";
+    const queued = row.status === "queued";
     const inserted = this.db
       .insert(runs)
       .values(row)
@@ -119,13 +190,23 @@ export class RunStore {
     if (!inserted.length) return undefined;
     if (row.leaseExpiresAt !== null) this.leases.set(row.id, row.leaseExpiresAt);
     if (queued) this.counters.add("scheduler_runs_dispatched_total", { priority: row.priority });
-    if (terminal)
-      this.counters.add("scheduler_runs_finished_total", {
-        status: row.status,
-        priority: row.priority,
-      });
-    this.counters.add("scheduler_runs", { status: row.status, priority: row.priority });
+    if (terminal) this.countFinished(row, row.status);
+    this.countIn(row, row.status, 1);
     return row;
+  }
+
+  /**
+   * The `scheduler_runs` gauge counts what executes (plain runs and tasks: the in-flight cap reads
+   * it); graph occurrences have their own, `scheduler_graph_runs`, so they never take a slot.
+   */
+  private countIn(run: RunRow, status: RunStatus, delta: number): void {
+    if (isOccurrence(run)) this.counters.add("scheduler_graph_runs", { status }, delta);
+    else this.counters.add("scheduler_runs", { status, priority: run.priority }, delta);
+  }
+
+  private countFinished(run: RunRow, status: RunStatus): void {
+    if (isOccurrence(run)) this.counters.add("scheduler_graph_runs_finished_total", { status });
+    else this.counters.add("scheduler_runs_finished_total", { status, priority: run.priority });
   }
 
   get(id: string): RunRow | undefined {
@@ -141,13 +222,12 @@ export class RunStore {
   /** Changes a run's status (checked against the state machine) and any other fields. */
   transition(run: RunRow, to: RunStatus, fields: Partial<RunRow> = {}): RunRow {
     assertTransition(run.status, to);
-    if (isTerminal(to))
-      this.counters.add("scheduler_runs_finished_total", { status: to, priority: run.priority });
+    if (isTerminal(to)) this.countFinished(run, to);
     if (to === "queued")
       this.counters.add("scheduler_runs_dispatched_total", { priority: run.priority });
     // The `scheduler_runs` gauge moves with every status change, in the same transaction.
-    this.counters.add("scheduler_runs", { status: run.status, priority: run.priority }, -1);
-    this.counters.add("scheduler_runs", { status: to, priority: run.priority });
+    this.countIn(run, run.status, -1);
+    this.countIn(run, to, 1);
     // Only the changed columns: rewriting all of them would rewrite every index entry of the row.
     this.db
       .update(runs)
@@ -275,7 +355,12 @@ export class RunStore {
    */
   pruneFinished(cutoff: number, limit: number): number {
     const old = this.db
-      .select({ id: runs.id, status: runs.status, priority: runs.priority })
+      .select({
+        id: runs.id,
+        status: runs.status,
+        priority: runs.priority,
+        parentId: runs.parentId,
+      })
       .from(runs)
       .where(
         and(
@@ -292,8 +377,7 @@ export class RunStore {
       this.db.delete(attempts).where(inArray(attempts.runId, ids)).run();
       this.db.delete(runs).where(inArray(runs.id, ids)).run();
     }
-    for (const run of old)
-      this.counters.add("scheduler_runs", { status: run.status, priority: run.priority }, -1);
+    for (const run of old) this.countIn(run as RunRow, run.status, -1);
     return old.length;
   }
 
@@ -317,6 +401,9 @@ export class RunStore {
       !activeOfJob &&
       (HAPPY_PATH_STATUSES as readonly string[]).includes(status);
     const where = and(
+      // Tasks are listed with their occurrence (`GET /v1/runs/:id`), except a worker's runs, the
+      // dead letters and `upstream_failed` (statuses of what one replays or looks into).
+      query.worker_id || status === "dead" || status === "upstream_failed" ? undefined : NOT_A_TASK,
       query.job_id ? eq(runs.jobId, query.job_id) : undefined,
       query.worker_id
         ? and(eq(runs.workerId, query.worker_id), isNotNull(runs.workerId))
@@ -357,6 +444,16 @@ export class RunStore {
       (id) => this.get(id),
     );
   }
+}
+
+/** A graph occurrence (the parent run of a graph job's tasks) names itself as parent. */
+export function isOccurrence(run: Pick<RunRow, "id" | "parentId">): boolean {
+  return run.parentId === run.id;
+}
+
+/** A task of a graph occurrence. */
+export function isTask(run: Pick<RunRow, "id" | "parentId">): boolean {
+  return run.parentId !== null && run.parentId !== run.id;
 }
 
 function isActive(status: string): boolean {

@@ -4,7 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { JOB_STATUSES, OVERLAP_POLICIES, type Target } from "../contract/job";
+import { JOB_STATUSES, OVERLAP_POLICIES, type StoredTarget } from "../contract/job";
 import { ATTEMPT_OUTCOMES } from "../contract/run";
 import type { ScheduleInput } from "../contract/schedule";
 import { TOKEN_SCOPES } from "../contract/tenant";
@@ -13,12 +13,16 @@ import { ACTIVE_RUN_STATUSES, HAPPY_PATH_STATUSES, RUN_STATUSES } from "../domai
 import { TIER_NAMES } from "../domain/tiers";
 
 /**
- * A run that still occupies its job. Queries must repeat this exact text: SQLite uses a partial
- * index only when the query's WHERE contains the index's condition.
+ * A run that still occupies its job: a plain run or a graph occurrence in progress, never a task of
+ * a graph (tasks do not count as the job's runs). Queries must repeat this exact text: SQLite uses
+ * a partial index only when the query's WHERE contains the index's condition.
  */
 export const ACTIVE_RUNS = sql.raw(
-  `status in (${ACTIVE_RUN_STATUSES.map((s) => `'${s}'`).join(", ")})`,
+  `status in (${ACTIVE_RUN_STATUSES.map((s) => `'${s}'`).join(", ")}) and task_key is null`,
 );
+
+/** Not a task of a graph: plain runs and graph occurrences (the job's run list, `runs_by_job`). */
+export const NOT_A_TASK = sql.raw("task_key is null");
 
 /** Statuses with a `runs_by_status` entry: all but the happy path (pending, queued, running, succeeded). */
 export const UNUSUAL_RUNS = sql.raw(
@@ -57,7 +61,8 @@ export const jobs = sqliteTable(
     id: text("id").primaryKey(),
     name: text("name").notNull(),
     schedule: text("schedule", { mode: "json" }).$type<ScheduleInput>(),
-    target: text("target", { mode: "json" }).$type<Target>().notNull(),
+    /** A `graph` target holds the job's tasks (contract/task.ts); the wire shows them as `tasks`. */
+    target: text("target", { mode: "json" }).$type<StoredTarget>().notNull(),
     priority: text("priority", { enum: PRIORITIES }).notNull(),
     priorityRank: integer("priority_rank").notNull(),
     maxAttempts: integer("max_attempts").notNull(),
@@ -141,6 +146,13 @@ export const runs = sqliteTable(
     checkpoint: text("checkpoint", { mode: "json" }).$type<unknown>(),
     /** The last progress a worker reported for the current attempt. */
     progress: text("progress", { mode: "json" }).$type<unknown>(),
+    /**
+     * Task graphs: a task's occurrence (the parent run); a graph occurrence names itself, so a row
+     * tells what it is without its job. Null for plain runs.
+     */
+    parentId: text("parent_id"),
+    /** A task's key in its job's graph; null for plain runs and graph occurrences. */
+    taskKey: text("task_key"),
   },
   (t) => [
     // "next runs to send, highest priority first, oldest first".
@@ -151,7 +163,8 @@ export const runs = sqliteTable(
     index("runs_pool_ready")
       .on(t.pool, t.priorityRank, t.dispatchAt)
       .where(sql`dispatch_at is not null and pool is not null`),
-    index("runs_by_job").on(t.jobId, t.id),
+    // A job's runs and occurrences; tasks are read through their occurrence (`runs_of_graph`).
+    index("runs_by_job").on(t.jobId, t.id).where(NOT_A_TASK),
     // "the job's runs in progress" (overlap policies, cancel, pause): only active runs have an
     // entry, so the lookup never reads the job's history, and finished runs cost no index writes.
     index("runs_active_by_job").on(t.jobId, t.id).where(ACTIVE_RUNS),
@@ -159,6 +172,8 @@ export const runs = sqliteTable(
     // has no entry, so those transitions rewrite no index; filters on those statuses scan by id.
     index("runs_by_status").on(t.status, t.id).where(UNUSUAL_RUNS),
     index("runs_by_worker").on(t.workerId, t.id).where(sql`worker_id is not null`),
+    // "an occurrence's tasks": graph rows only, so plain runs write no entry.
+    index("runs_of_graph").on(t.parentId, t.id).where(sql`parent_id is not null`),
     // "runs a worker is executing", for its lease renewals and the worker list.
     index("runs_running_by_worker")
       .on(t.workerId)

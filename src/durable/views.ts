@@ -1,6 +1,6 @@
 /** Turns stored rows into wire shapes (snake_case, RFC 3339 UTC). */
 import type { JobView } from "../contract/job";
-import type { AttemptView, RunView } from "../contract/run";
+import type { AttemptView, RunView, TaskRunView } from "../contract/run";
 import type { TenantView } from "../contract/tenant";
 import { TIERS } from "../domain/tiers";
 import type { AttemptRow, JobRow, RunRow, TenantRow } from "./schema";
@@ -31,7 +31,8 @@ export function jobView(row: JobRow, lastRun: RunRow | undefined): JobView {
     id: row.id,
     name: row.name,
     schedule: row.schedule ?? null,
-    target: row.target,
+    target: row.target.type === "graph" ? null : row.target,
+    tasks: row.target.type === "graph" ? row.target.tasks : null,
     priority: row.priority,
     retry: {
       max_attempts: row.maxAttempts,
@@ -79,6 +80,29 @@ export function runView(row: RunRow): RunView {
     created_at: iso(row.createdAt),
     pool: row.pool,
     worker_id: row.workerId,
+    parent_run_id: row.parentId,
+    task_key: row.taskKey,
+  };
+}
+
+/** One task of a graph occurrence, with its attempts (`GET /v1/runs/:id` of the occurrence). */
+export function taskRunView(row: RunRow, dependsOn: string[], attempts: AttemptRow[]): TaskRunView {
+  const waiting = row.status === "pending" || row.status === "retrying";
+  return {
+    key: row.taskKey ?? "",
+    run_id: row.id,
+    status: row.status,
+    depends_on: dependsOn,
+    priority: row.priority,
+    attempt: row.attempt,
+    max_attempts: row.maxAttempts,
+    next_attempt_at: waiting && row.dispatchAt !== null ? iso(row.dispatchAt) : null,
+    started_at: isoOrNull(row.startedAt),
+    finished_at: isoOrNull(row.finishedAt),
+    last_error: row.lastError,
+    pool: row.pool,
+    worker_id: row.workerId,
+    attempts: attempts.map(attemptView),
   };
 }
 

@@ -9,14 +9,16 @@ import { LIMITS } from "../domain/limits";
 import { fail } from "../domain/problem";
 import type { AttemptResult } from "../queues/messages";
 import type { AttemptLifecycle } from "./attempt-lifecycle";
+import { firesOnSchedule } from "./attempt-lifecycle";
 import type { AttemptStore } from "./attempt-store";
 import type { Counters } from "./counters";
 import type { JobStore } from "./job-store";
 import type { LeaseTable } from "./lease-table";
 import { RUNNING_LEASE_MARGIN_MS } from "./run-dispatch";
 import type { RunLog } from "./run-log";
-import type { RunStore } from "./run-store";
+import { isTask, type RunStore } from "./run-store";
 import type { AttemptRecord, JobRow, RunRow } from "./schema";
+import type { TaskGraph } from "./task-graph";
 import { iso } from "./views";
 
 /**
@@ -42,11 +44,12 @@ export class WorkerAttempts {
     private readonly leases: LeaseTable,
     private readonly counters: Counters,
     private readonly runLog: RunLog,
+    private readonly graph: TaskGraph,
   ) {}
 
   /** Starts the next attempt of a ready worker run for `workerId`. */
   start(run: RunRow, workerId: string, leaseMs: number, now: number): ClaimedRun {
-    const job = this.jobs.get(run.jobId) as JobRow;
+    const job = this.jobs.forRun(run) as JobRow;
     const attempt = run.attempt + 1;
     this.leaseMs.set(run.id, leaseMs);
     const lease = leaseUntil(now, leaseMs, now, job);
@@ -66,7 +69,7 @@ export class WorkerAttempts {
       { pool: run.pool ?? "" },
       waitedMs / 1000,
     );
-    if (attempt === 1) {
+    if (attempt === 1 && firesOnSchedule(run)) {
       this.counters.observe(
         "scheduler_fire_lag_seconds",
         { priority: run.priority },
@@ -85,6 +88,7 @@ export class WorkerAttempts {
       timeout_seconds: job.timeoutSeconds,
       scheduled_for: iso(run.scheduledFor),
       priority: run.priority,
+      task: isTask(run) ? this.graph.envelope(run) : null,
     };
   }
 
@@ -104,7 +108,7 @@ export class WorkerAttempts {
 
   /** The lease answer for one of the worker's attempts (renewed if the run still runs). */
   renew(run: RunRow, record: AttemptRecord, now: number): LeaseAnswer {
-    const job = this.jobs.get(run.jobId);
+    const job = this.jobs.forRun(run);
     const answer = { run_id: run.id, attempt: record.attempt };
     if (run.status !== "running" || !job) {
       this.leaseMs.delete(run.id);

@@ -59,6 +59,7 @@ export class WorkerOperations {
       parts.leases,
       parts.counters,
       new RunLog(parts.tenantId),
+      parts.lifecycle.graph,
     );
     this.claims = new WorkerClaims(
       this.poolRuns,

@@ -10,6 +10,8 @@
  *   double1 fire_lag_ms (attempt start, when the object claimed it, - scheduled_for; for a retry
  *   this includes the backoff), double2 duration_ms, double3 attempt,
  *   double4 status_code (0 when there was no response)
+ *   blob6 task key, blob7 the graph occurrence's run id (both empty for a run that is not a task;
+ *   task keys are per job, so they live here rather than in Prometheus labels)
  */
 import type { Priority } from "../domain/priority";
 
@@ -24,6 +26,9 @@ export interface AttemptPoint {
   fire_lag_ms: number;
   duration_ms: number;
   status_code: number | null;
+  /** A task of a graph: its key and its occurrence's run id. */
+  task_key?: string | undefined;
+  parent_run_id?: string | undefined;
 }
 
 /** Where attempt points go; the consumer depends on this, not on the binding. */
@@ -42,7 +47,15 @@ export const attemptAnalyticsObservers = new Set<(point: AttemptPoint) => void>(
 export function toDataPoint(point: AttemptPoint): AnalyticsEngineDataPoint {
   return {
     indexes: [point.tenant_id],
-    blobs: [point.tenant_id, point.job_id, point.priority, point.outcome, point.run_id],
+    blobs: [
+      point.tenant_id,
+      point.job_id,
+      point.priority,
+      point.outcome,
+      point.run_id,
+      point.task_key ?? "",
+      point.parent_run_id ?? "",
+    ],
     doubles: [point.fire_lag_ms, point.duration_ms, point.attempt, point.status_code ?? 0],
   };
 }

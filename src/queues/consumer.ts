@@ -105,6 +105,8 @@ function recordAttempts(
       fire_lag_ms: Math.max(0, attempt.claimed_at - attempt.scheduled_for),
       duration_ms: result.duration_ms,
       status_code: result.status_code,
+      task_key: attempt.task?.key,
+      parent_run_id: attempt.task?.run_id,
     });
   });
 }

@@ -17,6 +17,19 @@ export interface RunMessage {
   dispatched_at: number;
 }
 
+/** What a task's delivery carries about one upstream task (keyed by its task key). */
+export type UpstreamResult =
+  | { type: "http"; run_id: string; status_code: number | null; body: string | null }
+  | { type: "worker"; run_id: string; result: unknown };
+
+/** What a task's delivery carries: its occurrence, its own key, and its upstream results. */
+export interface TaskEnvelope {
+  /** The occurrence (the graph's parent run), sent as `x-scheduler-run-id`. */
+  run_id: string;
+  key: string;
+  upstream: Record<string, UpstreamResult>;
+}
+
 export interface ClaimRequest {
   run_id: string;
   attempt: number;
@@ -34,6 +47,8 @@ export interface ClaimedAttempt {
   claimed_at: number;
   target: HttpTarget;
   timeout_seconds: number;
+  /** A task of a graph: its occurrence, key and upstream results (the delivery's envelope). */
+  task?: TaskEnvelope;
 }
 
 export interface ClaimResponse {

@@ -1,5 +1,5 @@
 /** Executes one claimed attempt: a signed HTTP request with the job's timeout. */
-import type { AttemptResult, ClaimedAttempt } from "./messages";
+import type { AttemptResult, ClaimedAttempt, TaskEnvelope } from "./messages";
 import { signWebhook } from "./signing";
 
 /** How much of a response body is kept on the attempt. */
@@ -32,9 +32,15 @@ async function buildRequest(
   secrets: string[],
   startedAt: number,
 ): Promise<{ headers: Headers; body: string }> {
-  const { target } = attempt;
+  const { target, task } = attempt;
   const body =
-    target.method === "GET" || target.body === undefined ? "" : JSON.stringify(target.body);
+    target.method === "GET"
+      ? ""
+      : task
+        ? JSON.stringify(taskBody(attempt, task))
+        : target.body === undefined
+          ? ""
+          : JSON.stringify(target.body);
   const id = `${attempt.run_id}_${attempt.attempt}`;
   const timestamp = Math.floor(startedAt / 1000);
   const headers = new Headers(target.headers);
@@ -43,10 +49,31 @@ async function buildRequest(
   headers.set("webhook-id", id);
   headers.set("webhook-timestamp", String(timestamp));
   headers.set("webhook-signature", await signWebhook(secrets, id, timestamp, body));
-  headers.set("x-scheduler-run-id", attempt.run_id);
+  // A task carries its occurrence's id; its own run id is `x-scheduler-task-run-id`.
+  headers.set("x-scheduler-run-id", task ? task.run_id : attempt.run_id);
+  if (task) {
+    headers.set("x-scheduler-task", task.key);
+    headers.set("x-scheduler-task-run-id", attempt.run_id);
+  }
   headers.set("x-scheduler-attempt", String(attempt.attempt));
   headers.set("x-scheduler-scheduled-for", new Date(attempt.scheduled_for).toISOString());
   return { headers, body };
+}
+
+/**
+ * A task's request body: the envelope with the task's own `body` and its upstream results, keyed
+ * by task key (README, "Task graphs").
+ */
+function taskBody(attempt: ClaimedAttempt, task: TaskEnvelope) {
+  return {
+    run_id: task.run_id,
+    task: task.key,
+    task_run_id: attempt.run_id,
+    attempt: attempt.attempt,
+    scheduled_for: new Date(attempt.scheduled_for).toISOString(),
+    body: attempt.target.body ?? null,
+    upstream: task.upstream,
+  };
 }
 
 /**

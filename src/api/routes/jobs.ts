@@ -26,13 +26,21 @@ const notFound = { 404: problemDoc("No such job for this tenant") };
 /** Targets must be https: and public unless ALLOW_INSECURE_TARGETS is set (checked per request: it is config). */
 export function checkTargets(
   env: Env,
-  inputs: { target?: Target | undefined }[],
+  inputs: { target?: Target | undefined; tasks?: { target: Target }[] | undefined }[],
   pathOf: (i: number) => string,
 ): void {
   const allowInsecure = env.ALLOW_INSECURE_TARGETS === "true";
   inputs.forEach((input, i) => {
     if (input.target?.type === "http")
       assertTargetAllowed(input.target.url, allowInsecure, pathOf(i));
+    input.tasks?.forEach((task, j) => {
+      if (task.target.type === "http")
+        assertTargetAllowed(
+          task.target.url,
+          allowInsecure,
+          pathOf(i).replace(/target\.url$/, `tasks[${j}].target.url`),
+        );
+    });
   });
 }
 
