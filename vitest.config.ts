@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 // (client, CLI, setup, dev) in Node against a real `npm run dev`.
 export default defineConfig({
   test: {
+    // Structured logs of passing tests are noise; failing tests still show theirs.
+    silent: "passed-only",
     projects: [
       {
         plugins: [
@@ -22,8 +24,6 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          // Structured logs of passing tests are noise; failing tests still show theirs.
-          silent: "passed-only",
           globalSetup: ["./test/support/global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 30_000,
@@ -33,7 +33,6 @@ export default defineConfig({
         test: {
           name: "node",
           include: ["test-node/**/*.test.ts"],
-          silent: "passed-only",
           environment: "node",
           globalSetup: ["./test-node/support/global-setup.ts"],
           testTimeout: 60_000,
