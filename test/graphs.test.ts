@@ -196,6 +196,42 @@ describe("task graphs: execution", () => {
     expect(cancelled.tasks.map((t: Run) => t.status)).toEqual(["cancelled", "cancelled"]);
   });
 
+  it("cancelling the job cancels its occurrences' unfinished tasks; pause holds them, resume goes on", async () => {
+    const tenant = await createTenant();
+    const urls = { first: hook("first", { delay_ms: 600 }), then: hook("then") };
+    const paused = await createGraph(tenant, [
+      httpTask("first", urls.first),
+      httpTask("then", urls.then, { depends_on: ["first"] }),
+    ]);
+    await waitFor(async () => (await deliveriesAt(urls.first)).length === 1, "the first task");
+    await callJson(`/v1/jobs/${paused.id}/pause`, { token: tenant.token, method: "POST" }, 200);
+    await new Promise((r) => setTimeout(r, 1200));
+    // The first task finished meanwhile; the next one is ready but held.
+    const [occurrence] = await runsOf(tenant, paused.id);
+    const held = await runDetail(tenant, (occurrence as Run).id);
+    expect(held.status).toBe("running");
+    expect(held.tasks.map((t: Run) => t.status)).toEqual(["succeeded", "pending"]);
+    expect(await deliveriesAt(urls.then)).toEqual([]);
+    await callJson(`/v1/jobs/${paused.id}/resume`, { token: tenant.token, method: "POST" }, 200);
+    expect((await finishedOccurrence(tenant, paused.id, "the resumed graph")).status).toBe(
+      "succeeded",
+    );
+
+    const cancelled = await createGraph(tenant, [
+      httpTask("slow", hook("slow", { delay_ms: 1000 })),
+      httpTask("after", hook("after"), { depends_on: ["slow"] }),
+    ]);
+    await waitFor(async () => {
+      const [run] = await runsOf(tenant, cancelled.id);
+      return run && taskOf(await runDetail(tenant, run.id), "slow").status === "running";
+    }, "the slow task to run");
+    await callJson(`/v1/jobs/${cancelled.id}`, { token: tenant.token, method: "DELETE" }, 200);
+    const [run] = await runsOf(tenant, cancelled.id);
+    const detail = await runDetail(tenant, (run as Run).id);
+    expect(detail.status).toBe("cancelled");
+    expect(detail.tasks.map((t: Run) => t.status)).toEqual(["cancelled", "cancelled"]);
+  });
+
   it("starts 50 independent tasks in priority, then age order under an in-flight cap of 1", async () => {
     const tenant = await createTenant();
     await setTenant(tenant, { max_in_flight: 1 });

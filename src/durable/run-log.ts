@@ -21,6 +21,8 @@ export class RunLog {
       run_id: run.id,
       attempt: run.attempt,
       priority: run.priority,
+      // A graph's task names its occurrence and key (Analytics Engine points do too).
+      ...(run.taskKey !== null ? { occurrence_id: run.parentId, task: run.taskKey } : {}),
       ...fields,
     });
   }
