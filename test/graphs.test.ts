@@ -232,6 +232,35 @@ describe("task graphs: execution", () => {
     expect(detail.tasks.map((t: Run) => t.status)).toEqual(["cancelled", "cancelled"]);
   });
 
+  it("refuses to replay a dead task of a cancelled occurrence", async () => {
+    const tenant = await createTenant();
+    // A worker task nobody claims keeps the occurrence running after the other task died.
+    const job = await createGraph(
+      tenant,
+      [
+        httpTask("broken", hook("broken", { status: 500 })),
+        { key: "waits", target: { type: "worker", pool: uniqueId("idle") } },
+      ],
+      { retry: NO_RETRY },
+    );
+    const occurrence = await waitFor(async () => {
+      const [run] = await runsOf(tenant, job.id);
+      const detail = run && (await runDetail(tenant, run.id));
+      return detail && taskOf(detail, "broken").status === "dead" && detail;
+    }, "the broken task to die");
+    expect(occurrence.status).toBe("running");
+    await callJson(
+      `/v1/runs/${occurrence.id}/cancel`,
+      { token: tenant.token, method: "POST" },
+      200,
+    );
+    const replay = await call(`/v1/runs/${taskOf(occurrence, "broken").run_id}/replay`, {
+      token: tenant.token,
+      method: "POST",
+    });
+    expect(replay.status).toBe(409);
+  });
+
   it("starts 50 independent tasks in priority, then age order under an in-flight cap of 1", async () => {
     const tenant = await createTenant();
     await setTenant(tenant, { max_in_flight: 1 });

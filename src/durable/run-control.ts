@@ -77,7 +77,12 @@ export class RunControl {
   replay(run: RunRow, job: JobRow, now: number): RunRow {
     if (isTask(run)) {
       const parent = this.runs.get(run.parentId as string);
-      if (parent?.status !== "running") this.assertRoomForRun(job);
+      if (parent?.status !== "running" && parent?.status !== "failed") {
+        throw fail.conflict(
+          `Run ${run.id} belongs to occurrence ${run.parentId}, which is ${parent?.status ?? "gone"}.`,
+        );
+      }
+      if (parent.status === "failed") this.assertRoomForRun(job);
       return this.graph.replayTask(run, job, now);
     }
     this.assertRoomForRun(job);
