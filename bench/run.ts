@@ -22,6 +22,7 @@ import { backlog } from "./workloads/w4-backlog.ts";
 import { priority } from "./workloads/w5-priority.ts";
 import { fairness } from "./workloads/w6-fairness.ts";
 import { workers } from "./workloads/w7-workers.ts";
+import { graphs } from "./workloads/w8-graphs.ts";
 
 // W3 first: it measures the batch creation rate the others use to plan due times. W4 last: its
 // backlog stays on disk and should not weigh on the others. W2-BullMQ right after W2, so both see
@@ -34,6 +35,7 @@ const WORKLOADS: [string, (ctx: Context) => Promise<WorkloadResult>][] = [
   ["w5", priority],
   ["w6", fairness],
   ["w7", workers],
+  ["w8", graphs],
   ["w4", backlog],
 ];
 
