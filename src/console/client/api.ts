@@ -3,63 +3,21 @@
  * their failing fields, 429 retries after Retry-After), with the waits it makes shown to the user.
  */
 
-import type { Attempt, Job, RunDetail, Worker } from "../../client/index.ts";
+import type { Worker } from "../../client/index.ts";
 import { SchedulerClient, SchedulerConnectionError, SchedulerProblem } from "../../client/index.ts";
 import { type Session, session } from "./session";
 import { createStore } from "./store";
 
 export type { Job, JobInput, JobPatch, Run, RunDetail, Tenant } from "../../client/index.ts";
+export {
+  jobTasks,
+  runGraph,
+  type Target,
+  type TaskRun,
+  type TaskSpec,
+  taskKeyOf,
+} from "./tasks";
 export type { Worker };
-export type Target = NonNullable<Job["target"]>;
-
-/**
- * Task graphs (a job with `tasks` instead of a `target`; its runs with a task run per task), read
- * through these shapes so that the console works with an API with or without them.
- */
-export interface TaskSpec {
-  key: string;
-  target: Target;
-  depends_on?: string[];
-  priority?: "high" | "medium" | "low";
-  retry?: { max_attempts?: number; initial_backoff_seconds?: number; max_backoff_seconds?: number };
-  retry_on?: "any" | "transient";
-  timeout_seconds?: number;
-}
-
-export interface TaskRun {
-  key: string;
-  run_id: string;
-  status: string;
-  depends_on: string[];
-  attempt: number;
-  max_attempts: number;
-  next_attempt_at: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  last_error: string | null;
-  pool: string | null;
-  worker_id: string | null;
-  attempts: Attempt[];
-}
-
-/** A job's tasks, or null for a job with a single target. */
-export function jobTasks(job: Job): TaskSpec[] | null {
-  const tasks = (job as { tasks?: TaskSpec[] | null }).tasks;
-  return tasks?.length ? tasks : null;
-}
-
-/** A run's task runs and dependency edges, or null for a run without tasks. */
-export function runGraph(
-  run: RunDetail,
-): { tasks: TaskRun[]; edges: { from: string; to: string }[] } | null {
-  const graph = run as { tasks?: TaskRun[]; edges?: { from: string; to: string }[] };
-  return graph.tasks?.length ? { tasks: graph.tasks, edges: graph.edges ?? [] } : null;
-}
-
-/** The task key of a run that is a task of a graph, or null. */
-export function taskKeyOf(run: { id: string }): string | null {
-  return (run as { task_key?: string | null }).task_key ?? null;
-}
 export { SchedulerConnectionError, SchedulerProblem };
 
 /** A wait the client is making because the API answered 429: shown in a banner with a countdown. */

@@ -5,7 +5,7 @@
  * message next to its field by that path.
  */
 import type { FieldError, Job, JobInput, JobPatch } from "../../client/index.ts";
-import { jobTasks, type TaskSpec } from "./api";
+import { jobTasks, type TaskSpec } from "./tasks";
 import { instantToWallTime, wallTimeToInstant } from "./time";
 
 export type ScheduleKind = "cron" | "at" | "delay" | "now";

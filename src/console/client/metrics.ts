@@ -158,3 +158,21 @@ export function fireLagQuantiles(runs: Run[], window: Window): Point[] {
     values: { p50: quantile(lags[i] ?? [], 0.5), p99: quantile(lags[i] ?? [], 0.99) },
   }));
 }
+
+/** 1, 2 or 5 times a power of ten, at least `value`. */
+export function niceCeiling(value: number): number {
+  if (value <= 0) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
+  return 10 * power;
+}
+
+/** Four or five round steps from 0 to at least `value` (whole numbers when `whole`). */
+export function ticksFor(value: number, whole: boolean): number[] {
+  let step = niceCeiling(Math.max(value, whole ? 1 : Number.MIN_VALUE) / 4);
+  if (whole) step = Math.max(1, Math.ceil(step));
+  const ticks = [0];
+  while ((ticks.at(-1) as number) < value) ticks.push((ticks.at(-1) as number) + step);
+  if (ticks.length < 2) ticks.push(step);
+  return ticks;
+}

@@ -5,7 +5,7 @@
  * and for reading exact values.
  */
 import { useEffect, useRef, useState } from "hono/jsx/dom";
-import type { Point } from "../metrics";
+import { type Point, ticksFor } from "../metrics";
 import { formatInZone, zoneAbbreviation } from "../time";
 
 export interface Series {
@@ -31,30 +31,12 @@ function useWidth(): [{ current: HTMLDivElement | null }, number] {
   return [ref, width];
 }
 
-/** 1, 2 or 5 times a power of ten, at least `value`. */
-export function niceCeiling(value: number): number {
-  if (value <= 0) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
-  return 10 * power;
-}
-
 function timeLabel(t: number, zone: string, bucketMs: number): string {
   const text = formatInZone(t, zone, { seconds: false });
   const [date, time] = text.split(" ");
   return bucketMs >= 3_600_000 || (t % 86_400_000 === 0 && bucketMs >= 600_000)
     ? `${date?.slice(5)} ${time}`
     : (time ?? text);
-}
-
-/** Four or five round steps from 0 to at least `value` (whole numbers when `whole`). */
-export function ticksFor(value: number, whole: boolean): number[] {
-  let step = niceCeiling(Math.max(value, whole ? 1 : Number.MIN_VALUE) / 4);
-  if (whole) step = Math.max(1, Math.ceil(step));
-  const ticks = [0];
-  while ((ticks.at(-1) as number) < value) ticks.push((ticks.at(-1) as number) + step);
-  if (ticks.length < 2) ticks.push(step);
-  return ticks;
 }
 
 /** How many buckets apart the time labels are: round times, about one per 90 px. */

@@ -3,36 +3,7 @@
  * from a dependency to the task that waits for it, and each box is coloured by the task's state.
  * The tables beside it carry the same facts for screen readers.
  */
-export interface GraphNode {
-  key: string;
-  status?: string;
-  detail?: string;
-}
-
-export interface GraphEdge {
-  from: string;
-  to: string;
-}
-
-/** Each node's column: 0 for a node without dependencies, else one more than its deepest one. */
-export function layers(nodes: GraphNode[], edges: GraphEdge[]): Map<string, number> {
-  const deps = new Map<string, string[]>(nodes.map((n) => [n.key, []]));
-  for (const e of edges) deps.get(e.to)?.push(e.from);
-  const level = new Map<string, number>();
-  const visiting = new Set<string>();
-  const visit = (key: string): number => {
-    const known = level.get(key);
-    if (known !== undefined) return known;
-    if (visiting.has(key)) return 0; // a cycle (the API refuses them): stop here
-    visiting.add(key);
-    const value = Math.max(-1, ...(deps.get(key) ?? []).map(visit)) + 1;
-    visiting.delete(key);
-    level.set(key, value);
-    return value;
-  };
-  for (const n of nodes) visit(n.key);
-  return level;
-}
+import { type GraphEdge, type GraphNode, layers } from "../tasks";
 
 const BOX_W = 150;
 const BOX_H = 44;

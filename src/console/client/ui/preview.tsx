@@ -14,8 +14,8 @@ export function FireTimes(props: { times: string[]; zone: string; id?: string })
             <span class="fire-local">
               <span class="weekday">{weekday(instant, props.zone)}</span>{" "}
               <time datetime={iso}>{formatInZone(iso, props.zone)}</time>
-            </span>
-            {props.zone !== "UTC" ? <span class="fire-utc">{formatUtc(iso)}</span> : null}
+            </span>{" "}
+            {props.zone !== "UTC" ? <span class="fire-utc">{formatUtc(iso)}</span> : null}{" "}
             {change ? (
               <span
                 class="badge badge-warn dst-badge"
