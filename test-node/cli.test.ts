@@ -278,6 +278,8 @@ describe("edge-scheduler", () => {
       "scheduler_runs_in_flight",
     ]);
     expect((await cli(["metrics", "--admin"])).stdout).toContain("scheduler_tenants");
+    expect((await cliJson(["stats", "--window", "day"], token)).window).toBe("day");
+    expect((await cli(["stats"], { token })).code).toBe(0);
   });
 
   it("exits 2 on a 4xx problem and prints each failing field; 1 on usage; 3 without an answer", async () => {

@@ -362,6 +362,9 @@ describe("SchedulerClient", () => {
       .catch((e: unknown) => e)) as SchedulerProblem;
     expect(revoked.status).toBe(401);
     expect(await admin.adminMetrics()).toContain("scheduler_tenants");
+    const stats = await admin.withToken(tenant.token).stats({ window: "hour" });
+    expect(stats.window).toBe("hour");
+    expect(Array.isArray(stats.minutes)).toBe(true);
     expect(await admin.health()).toEqual({ status: "ok" });
     expect(await admin.ready()).toEqual({ status: "ready" });
     const preview = await admin

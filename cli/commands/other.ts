@@ -1,6 +1,6 @@
 /** schedules preview, metrics, health. */
 import type { Schedule } from "../../src/client/index.ts";
-import { type Command, flag, int, str } from "../command.ts";
+import { type Command, choice, flag, int, str } from "../command.ts";
 import { parseDuration } from "../job-input.ts";
 import { EXIT, table, time, UsageError } from "../output.ts";
 
@@ -95,6 +95,38 @@ export const otherCommands: Command[] = [
               ["VALUE", (s) => s.value],
             ])
           : text.trimEnd(),
+      );
+      return undefined;
+    },
+  },
+  {
+    name: "stats",
+    summary: "runs finished per minute by status and fire lag p50/p99 (last hour or day)",
+    auth: "tenant",
+    options: {
+      window: { type: "string", value: "<hour|day>", description: "default hour" },
+    },
+    async run(ctx) {
+      const stats = await ctx.client.stats({
+        window: choice(ctx.values, "window", ["hour", "day"] as const),
+      });
+      const statuses = [...new Set(stats.minutes.flatMap((m) => Object.keys(m.runs)))].sort();
+      const ms = (value: number | null) => (value === null ? "-" : `${Math.round(value)} ms`);
+      ctx.print(stats, () =>
+        stats.minutes.length
+          ? table(stats.minutes, [
+              ["MINUTE", (m) => time(m.minute)],
+              ...statuses.map(
+                (status): [string, (m: (typeof stats.minutes)[number]) => unknown] => [
+                  status.toUpperCase(),
+                  (m) => m.runs[status] ?? 0,
+                ],
+              ),
+              ["STARTED", (m) => m.fire_lag_ms.count],
+              ["LAG P50", (m) => ms(m.fire_lag_ms.p50)],
+              ["LAG P99", (m) => ms(m.fire_lag_ms.p99)],
+            ])
+          : `no runs in the last ${stats.window}`,
       );
       return undefined;
     },

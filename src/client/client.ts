@@ -30,6 +30,8 @@ import type {
   SchedulePreview,
   SchedulePreviewInput,
   SigningSecretRotation,
+  Stats,
+  StatsQuery,
   Tenant,
   TenantInput,
   TenantListQuery,
@@ -132,6 +134,11 @@ export class SchedulerClient {
   /** The tenant's metrics in the Prometheus text format. */
   metrics(options?: CallOptions): Promise<string> {
     return this.call(operations.metrics, { ...options });
+  }
+
+  /** Runs finished per minute by status and fire lag p50/p99, for the last hour or day. */
+  stats(query: StatsQuery = {}, options?: CallOptions): Promise<Stats> {
+    return this.call(operations.stats, { query, ...options });
   }
 
   /** Tenant counts by tier and suspension, Prometheus text (admin token). */

@@ -32,6 +32,8 @@ import type {
   SchedulePreviewInput,
   SigningSecretRotation,
   SigningSecretRotationInput,
+  Stats,
+  StatsQuery,
   Tenant,
   TenantInput,
   TenantListQuery,
@@ -134,6 +136,7 @@ export const operations = {
     "/v1/schedules/preview",
   ),
   metrics: route<never, never, string>()("GET", "/v1/metrics", "text"),
+  stats: route<StatsQuery, never, Stats>()("GET", "/v1/stats"),
 } as const;
 
 export type OperationName = keyof typeof operations;

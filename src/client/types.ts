@@ -23,6 +23,7 @@ import type {
   RunPageSchema,
   RunSchema,
 } from "../contract/run";
+import type { StatsQuerySchema, StatsSchema } from "../contract/stats";
 import type {
   CreatedTenantSchema,
   IssuedTokenSchema,
@@ -90,6 +91,10 @@ export type Tier = Tenant["tier"];
 export type TokenInput = z.input<typeof TokenInputSchema>;
 export type IssuedToken = z.output<typeof IssuedTokenSchema>;
 export type TokenScope = IssuedToken["scope"];
+
+/** Per-minute series for charts (`GET /v1/stats`). */
+export type StatsQuery = QueryOf<typeof StatsQuerySchema>;
+export type Stats = z.output<typeof StatsSchema>;
 
 /** Pull workers (a token of scope `worker` or `write`). */
 export type ClaimInput = z.input<typeof ClaimInputSchema>;
