@@ -170,7 +170,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
-/** Exponential backoff with full jitter: attempt 1 waits up to 250 ms, then 500 ms, ... at most 30 s. */
+/** Exponential backoff, jittered over its upper half: 125-250 ms, then 250-500 ms, ... at most 30 s. */
 export function backoffMs(attempt: number): number {
   const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);

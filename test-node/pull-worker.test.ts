@@ -255,6 +255,22 @@ describe("the worker program (pull-worker/cli.ts) against npm run dev", () => {
     expect(workers.data.find((w) => w.id === second.id)?.state).toBe("draining");
   });
 
+  it("stops a running command when its run is cancelled (the heartbeat's answer says so)", async () => {
+    const pool = uniqueId("cancel");
+    const worker = startWorker(pool);
+    const jobId = await workerJob(pool, { command: ["sleep", "30"] });
+    const running = await waitForStatus(jobId, ["running"]);
+    const t0 = Date.now();
+    await api("POST", `/v1/runs/${running.id}/cancel`, writeToken, {});
+    await worker.waitForLine(/failed run .* attempt 1: stopped/);
+    // Within a heartbeat interval (a third of the 3 s lease) and the report.
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    const run = await runOf(jobId);
+    expect(run.status).toBe("cancelled");
+    expect(run.attempts[0]?.outcome).toBe("failed");
+    expect(await drainWorker(worker)).toBe(0);
+  });
+
   it("drains on SIGTERM: a command outliving the grace is stopped and its run retried", async () => {
     const pool = uniqueId("drain");
     const worker = startWorker(pool, ["--grace-seconds", "1"]);
