@@ -3,7 +3,7 @@
  * the API's messages go, metrics parsing and chart series, task graph layers.
  */
 import { describe, expect, it } from "vitest";
-import type { Job, Run } from "../../src/client/index.ts";
+import type { Job } from "../../src/client/index.ts";
 import {
   buildInput,
   buildPatch,
@@ -13,10 +13,10 @@ import {
   placeErrors,
 } from "../../src/console/client/form-model.ts";
 import {
-  fireLagQuantiles,
+  finishedByOutcome,
+  fireLagSeries,
   histogramQuantile,
   parsePrometheus,
-  runsByOutcome,
   ticksFor,
   total,
 } from "../../src/console/client/metrics.ts";
@@ -230,31 +230,37 @@ describe("metrics and chart series", () => {
     expect(histogramQuantile([], "scheduler_fire_lag_seconds", 0.5)).toBeNull();
   });
 
-  it("buckets runs by scheduled minute and outcome, with lag quantiles per bucket", () => {
-    const run = (at: string, status: string, lag: number | null) =>
-      ({ scheduled_for: at, status, fire_lag_ms: lag }) as Run;
-    const window = {
-      from: Date.parse("2026-12-01T10:00:00Z"),
-      to: Date.parse("2026-12-01T10:03:00Z"),
-      bucketMs: 60_000,
-    };
-    const runs = [
-      run("2026-12-01T10:00:05Z", "succeeded", 10),
-      run("2026-12-01T10:00:40Z", "dead", 30),
-      run("2026-12-01T10:02:00Z", "queued", null),
-      run("2026-12-01T09:59:59Z", "succeeded", 999), // before the window
+  it("sums the per-minute rollup into buckets by outcome, and keeps fire lag per minute", () => {
+    const minute = (
+      at: string,
+      runs: Record<string, number>,
+      lag: [number, number, number] | null,
+    ) => ({
+      minute: at,
+      runs,
+      fire_lag_ms: lag
+        ? { count: lag[0], p50: lag[1], p99: lag[2] }
+        : { count: 0, p50: null, p99: null },
+    });
+    const minutes = [
+      minute("2026-12-01T10:13:00.000Z", { succeeded: 3, dead: 1 }, [4, 20, 90]),
+      minute("2026-12-01T10:14:00.000Z", {}, null),
+      minute(
+        "2026-12-01T10:15:00.000Z",
+        { succeeded: 2, upstream_failed: 1, skipped: 5 },
+        [2, 30, 40],
+      ),
     ];
-    const outcomes = runsByOutcome(runs, window);
-    expect(outcomes.map((p) => [p.values.succeeded, p.values.dead, p.values.active])).toEqual([
-      [1, 1, 0],
-      [0, 0, 0],
-      [0, 0, 1],
+    const quarter = finishedByOutcome(minutes, 900_000);
+    expect(quarter.map((p) => [new Date(p.t).toISOString(), p.values])).toEqual([
+      ["2026-12-01T10:00:00.000Z", { succeeded: 3, failed: 1, other: 0 }],
+      ["2026-12-01T10:15:00.000Z", { succeeded: 2, failed: 1, other: 5 }],
     ]);
-    const lag = fireLagQuantiles(runs, window);
-    expect(lag.map((p) => p.values)).toEqual([
-      { p50: 10, p99: 30 },
+    expect(finishedByOutcome(minutes, 60_000)).toHaveLength(3);
+    expect(fireLagSeries(minutes).map((p) => p.values)).toEqual([
+      { p50: 20, p99: 90 },
       { p50: null, p99: null },
-      { p50: null, p99: null },
+      { p50: 30, p99: 40 },
     ]);
   });
 

@@ -1,9 +1,10 @@
 /**
- * What the charts and summaries draw, computed from what the API gives: the tenant's Prometheus
- * metrics (counters since the object started counting) and its run lists (each run with its
- * scheduled time, status and fire lag). Pure functions; the chart components take their output.
+ * What the charts and summaries draw, from what the API gives: the tenant's per-minute rollup
+ * (`GET /v1/stats`: runs finished by status and fire lag p50/p99, each minute of the last day) and
+ * its Prometheus metrics (counters since the object started counting). Pure functions; the chart
+ * components take their output, a plain series.
  */
-import type { Run } from "../../client/index.ts";
+import type { Stats } from "../../client/index.ts";
 
 export interface Sample {
   name: string;
@@ -78,12 +79,16 @@ export function histogramQuantile(samples: Sample[], name: string, q: number): n
   return previousLe;
 }
 
-/** Run statuses grouped as the charts colour them. */
+/** One point of a time series: the bucket's start and a value per series key (null: no data). */
+export interface Point {
+  t: number;
+  values: Record<string, number | null>;
+}
+
+/** Final run statuses grouped as the charts colour them. */
 export const OUTCOMES = [
   { key: "succeeded", label: "Succeeded", statuses: ["succeeded"] },
-  { key: "dead", label: "Dead", statuses: ["dead"] },
-  { key: "retrying", label: "Retrying", statuses: ["retrying"] },
-  { key: "active", label: "Waiting or running", statuses: ["pending", "queued", "running"] },
+  { key: "failed", label: "Dead or failed", statuses: ["dead", "failed", "upstream_failed"] },
   {
     key: "other",
     label: "Cancelled, skipped, missed",
@@ -96,66 +101,34 @@ export function outcomeOf(status: string): OutcomeKey {
   return OUTCOMES.find((o) => (o.statuses as readonly string[]).includes(status))?.key ?? "other";
 }
 
-/** One point of a time series: the bucket's start and a value per series key (null: no data). */
-export interface Point {
-  t: number;
-  values: Record<string, number | null>;
-}
-
-export interface Window {
-  from: number;
-  to: number;
-  bucketMs: number;
-}
-
-/** The buckets of a window, oldest first, aligned to the bucket size. */
-export function bucketStarts(window: Window): number[] {
-  const first = Math.floor(window.from / window.bucketMs) * window.bucketMs;
-  const starts: number[] = [];
-  for (let t = first; t < window.to; t += window.bucketMs) starts.push(t);
-  return starts;
-}
-
-/** Runs per bucket of their scheduled time, by outcome. */
-export function runsByOutcome(runs: Run[], window: Window): Point[] {
-  const points = bucketStarts(window).map((t) => ({
-    t,
-    values: Object.fromEntries(OUTCOMES.map((o) => [o.key, 0])) as Record<string, number | null>,
-  }));
-  const first = points[0]?.t ?? window.from;
-  for (const run of runs) {
-    const at = Date.parse(run.scheduled_for);
-    if (at < window.from || at >= window.to) continue;
-    const point = points[Math.floor((at - first) / window.bucketMs)];
-    if (!point) continue;
-    const key = outcomeOf(run.status);
-    point.values[key] = (point.values[key] ?? 0) + 1;
+/**
+ * Runs finished per bucket by outcome, summed from the per-minute rollup (`GET /v1/stats`, every
+ * minute of the window, oldest first). Buckets are aligned to their size.
+ */
+export function finishedByOutcome(minutes: Stats["minutes"], bucketMs: number): Point[] {
+  const points = new Map<number, Point>();
+  for (const m of minutes) {
+    const t = Math.floor(Date.parse(m.minute) / bucketMs) * bucketMs;
+    let point = points.get(t);
+    if (!point) {
+      point = { t, values: Object.fromEntries(OUTCOMES.map((o) => [o.key, 0])) };
+      points.set(t, point);
+    }
+    for (const [status, count] of Object.entries(m.runs)) {
+      const key = outcomeOf(status);
+      point.values[key] = (point.values[key] ?? 0) + count;
+    }
   }
-  return points;
+  return [...points.values()].sort((a, b) => a.t - b.t);
 }
 
-/** The q-quantile of numbers (nearest rank); null for none. */
-export function quantile(values: number[], q: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[index] as number;
-}
-
-/** Fire lag p50 and p99 (ms) per bucket of scheduled time, over runs that started. */
-export function fireLagQuantiles(runs: Run[], window: Window): Point[] {
-  const starts = bucketStarts(window);
-  const first = starts[0] ?? window.from;
-  const lags: number[][] = starts.map(() => []);
-  for (const run of runs) {
-    if (run.fire_lag_ms === null) continue;
-    const at = Date.parse(run.scheduled_for);
-    if (at < window.from || at >= window.to) continue;
-    lags[Math.floor((at - first) / window.bucketMs)]?.push(run.fire_lag_ms);
-  }
-  return starts.map((t, i) => ({
-    t,
-    values: { p50: quantile(lags[i] ?? [], 0.5), p99: quantile(lags[i] ?? [], 0.99) },
+/** Fire lag p50 and p99 per minute (null for a minute without first attempts). */
+export function fireLagSeries(minutes: Stats["minutes"]): Point[] {
+  return minutes.map((m) => ({
+    t: Date.parse(m.minute),
+    values: m.fire_lag_ms.count
+      ? { p50: m.fire_lag_ms.p50, p99: m.fire_lag_ms.p99 }
+      : { p50: null, p99: null },
   }));
 }
 

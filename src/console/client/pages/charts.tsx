@@ -1,83 +1,31 @@
 /**
- * Charts of the tenant's runs: runs by outcome and fire lag p50/p99 over the last hour or day.
- *
- * The API has no per-minute history, so the series are built here from the run list (newest
- * first, at most MAX_PAGES pages read per view): exact while the window holds fewer runs than
- * that, otherwise the chart says which part of the window it covers. The totals come from the
- * tenant's metrics (counters since its object started counting). The chart components take a plain
- * series, so a rollup route can replace `runSeries` without touching them.
+ * Charts of the tenant's runs over the last hour or day, from its per-minute rollup
+ * (`GET /v1/stats`, kept by the tenant's object for 24 hours): runs finished by outcome, and the
+ * fire lag p50/p99 of first attempts. Below them, totals from the tenant's metrics (counters since
+ * its object started counting). The chart components take a plain series.
  */
-import { api, type Run } from "../api";
+import { api } from "../api";
 import { useAsync, useInterval } from "../hooks";
 import {
   byLabel,
-  fireLagQuantiles,
+  finishedByOutcome,
+  fireLagSeries,
   histogramQuantile,
   OUTCOMES,
-  type Point,
   parsePrometheus,
-  runsByOutcome,
   total,
-  type Window,
 } from "../metrics";
 import { Link, location, navigate, withQuery } from "../router";
 import { useStore } from "../store";
-import { durationText, formatInZone, localZone } from "../time";
+import { durationText, localZone } from "../time";
 import { Lines, StackedBars } from "../ui/chart";
 import { ErrorBox, Facts, Loading, Page, Time } from "../ui/components";
 
 const WINDOWS = {
-  hour: { label: "Last hour", span: 3_600_000, bucketMs: 60_000, bucketText: "per minute" },
-  day: { label: "Last day", span: 86_400_000, bucketMs: 900_000, bucketText: "per 15 minutes" },
+  hour: { label: "Last hour", runBucketMs: 60_000, runText: "per minute" },
+  day: { label: "Last day", runBucketMs: 900_000, runText: "per 15 minutes" },
 } as const;
 type WindowName = keyof typeof WINDOWS;
-
-const PAGE_SIZE = 200;
-const MAX_PAGES = 10;
-
-interface RunSeries {
-  outcomes: Point[];
-  lag: Point[];
-  /** The oldest scheduled time the runs read reach back to (the window's start when complete). */
-  coveredFrom: number;
-  complete: boolean;
-  runs: number;
-}
-
-/** Reads the runs of the window, newest first, and buckets them. */
-async function runSeries(window: Window, signal: AbortSignal): Promise<RunSeries> {
-  const runs: Run[] = [];
-  let cursor: string | undefined;
-  let complete = false;
-  const list = api().runs.list({ limit: PAGE_SIZE }, { signal });
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const answer = await list.page(cursor);
-    runs.push(...answer.data);
-    const oldest = answer.data.at(-1);
-    if (!answer.next_cursor || (oldest && Date.parse(oldest.scheduled_for) < window.from)) {
-      complete = true;
-      break;
-    }
-    cursor = answer.next_cursor;
-  }
-  const coveredFrom = complete
-    ? window.from
-    : Math.max(window.from, Date.parse(runs.at(-1)?.scheduled_for ?? String(window.from)));
-  const blank = (points: Point[]) =>
-    points.map((p) =>
-      p.t + window.bucketMs <= coveredFrom
-        ? { t: p.t, values: Object.fromEntries(Object.keys(p.values).map((k) => [k, null])) }
-        : p,
-    );
-  const inWindow = runs.filter((r) => Date.parse(r.scheduled_for) >= window.from);
-  return {
-    outcomes: blank(runsByOutcome(inWindow, window)),
-    lag: blank(fireLagQuantiles(inWindow, window)),
-    coveredFrom,
-    complete,
-    runs: inWindow.length,
-  };
-}
 
 function Totals() {
   const metrics = useAsync(async (signal) => parsePrometheus(await api().metrics({ signal })), []);
@@ -139,20 +87,21 @@ export function ChartsPage() {
   const name: WindowName = query.get("window") === "day" ? "day" : "hour";
   const spec = WINDOWS[name];
   const zone = localZone();
-  const series = useAsync(
-    (signal) => {
-      const to = Math.ceil(Date.now() / spec.bucketMs) * spec.bucketMs;
-      return runSeries({ from: to - spec.span, to, bucketMs: spec.bucketMs }, signal);
-    },
-    [name],
+  const stats = useAsync((signal) => api().stats({ window: name }, { signal }), [name]);
+  useInterval(stats.reload, 30_000, !stats.loading);
+  const minutes = stats.data?.window === name ? stats.data.minutes : undefined;
+  const finished = minutes ? finishedByOutcome(minutes, spec.runBucketMs) : [];
+  const lag = minutes ? fireLagSeries(minutes) : [];
+  const count = finished.reduce(
+    (sum, p) => sum + Object.values(p.values).reduce<number>((a, v) => a + (v ?? 0), 0),
+    0,
   );
-  useInterval(series.reload, 60_000, !series.loading);
-  const data = series.data;
+  const started = minutes?.reduce((sum, m) => sum + m.fire_lag_ms.count, 0) ?? 0;
   return (
     <Page
       title="Charts"
       actions={
-        <button type="button" class="button plain" onClick={series.reload}>
+        <button type="button" class="button plain" onClick={stats.reload}>
           Refresh
         </button>
       }
@@ -174,42 +123,41 @@ export function ChartsPage() {
           </label>
         ))}
       </fieldset>
-      <Loading when={series.loading} label="Reading runs…" />
-      <ErrorBox error={series.error} onRetry={series.reload} context="Could not read the runs" />
-      {data ? (
+      <Loading when={stats.loading} label="Reading the statistics…" />
+      <ErrorBox
+        error={stats.error}
+        onRetry={stats.reload}
+        context="Could not read the statistics"
+      />
+      {minutes ? (
         <>
-          <p class="hint">
-            {data.runs} run{data.runs === 1 ? "" : "s"} scheduled in the {spec.label.toLowerCase()},
-            by scheduled time, {spec.bucketText}, times in {zone}.{" "}
-            {data.complete ? null : (
-              <strong>
-                Only runs from {formatInZone(data.coveredFrom, zone, { seconds: false })} on were
-                read (the newest {PAGE_SIZE * MAX_PAGES}); earlier buckets are left empty.
-              </strong>
-            )}
+          <p class="hint" id="charts-summary">
+            {count} run{count === 1 ? "" : "s"} finished and {started} first attempt
+            {started === 1 ? "" : "s"} started in the {spec.label.toLowerCase()}; times in {zone}.
           </p>
           <div class="charts">
             <StackedBars
-              title={`Runs ${spec.bucketText} by outcome`}
-              points={data.outcomes}
+              title={`Runs finished ${spec.runText}, by outcome`}
+              points={finished}
               series={OUTCOMES.map((o) => ({ key: o.key, label: o.label }))}
               zone={zone}
-              bucketMs={spec.bucketMs}
+              bucketMs={spec.runBucketMs}
             />
             <Lines
-              title={`Fire lag ${spec.bucketText} (p50, p99)`}
-              points={data.lag}
+              title="Fire lag per minute (p50, p99)"
+              points={lag}
               series={[
                 { key: "p50", label: "p50" },
                 { key: "p99", label: "p99" },
               ]}
               zone={zone}
-              bucketMs={spec.bucketMs}
+              bucketMs={60_000}
               unit={(v) => durationText(v)}
             />
           </div>
           <p class="muted small">
-            Read at <Time iso={new Date().toISOString()} />.
+            Fire lag: scheduled time to the start of a run's first attempt, estimated from a
+            histogram per minute. Read at <Time iso={new Date().toISOString()} />.
           </p>
         </>
       ) : null}

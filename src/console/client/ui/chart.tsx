@@ -275,7 +275,11 @@ export function Lines(props: {
                   ))}
                 {props.points.map((p, i) => {
                   const v = p.values[s.key];
-                  return typeof v === "number" ? (
+                  // Dots on short series; on long ones only where a value stands alone.
+                  const alone =
+                    typeof props.points[i - 1]?.values[s.key] !== "number" &&
+                    typeof props.points[i + 1]?.values[s.key] !== "number";
+                  return typeof v === "number" && (n <= 180 || alone) ? (
                     <circle cx={xOf(i)} cy={yOf(v)} r={2.5}>
                       <title>{`${formatInZone(p.t, props.zone, { seconds: false })}: ${s.label} ${props.unit(v)}`}</title>
                     </circle>
