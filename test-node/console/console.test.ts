@@ -60,7 +60,6 @@ describe("the console in a browser", () => {
     // A deep link asks for the token, then opens what was asked for.
     await page.goto("/console/dead-letters");
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
-    await screenshot(page, "sign-in");
     await page.getByLabel("Tenant token").fill(`${tenant.token}x`);
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await textMatches(page.locator("#tenant-token-error"), /did not accept this token/);
@@ -128,6 +127,19 @@ describe("the console in a browser", () => {
     expect((await deliveriesAt(sinkUrl("/console-cron"))).length).toBeGreaterThan(0);
     await screenshot(page, "job");
 
+    // Two more jobs, for the list.
+    await client.jobs.create({
+      name: "nightly-backup",
+      priority: "low",
+      schedule: { cron: "30 2 * * *", timezone: "America/New_York" },
+      target: { type: "worker", pool: "shell", payload: { command: ["backup.sh"] } },
+    });
+    await client.jobs.create({
+      name: "invoice-reminder",
+      priority: "high",
+      schedule: { delay_seconds: 3600 },
+      target: { type: "http", url: sinkUrl() },
+    });
     await page.getByRole("navigation").getByRole("link", { name: "Jobs" }).click();
     const row = page.getByRole("row", { name: /heartbeat/ });
     await textMatches(row, /succeeded/);
@@ -167,35 +179,83 @@ describe("the console in a browser", () => {
     await page.getByText("No jobs yet.").waitFor();
   });
 
-  it("pauses and resumes a job, and cancels it only after a confirmation", async () => {
+  it("filters and searches jobs, pauses, resumes, triggers, edits, and cancels only after a confirmation", async () => {
     const { tenant, client } = await createTenant();
     const job = await client.jobs.create({
       name: "nightly",
       schedule: { cron: "0 3 * * *", timezone: "America/New_York" },
+      target: { type: "http", url: sinkUrl("/console-trigger") },
+    });
+    await client.jobs.create({
+      name: "weekly-digest",
+      priority: "low",
+      schedule: { cron: "0 8 * * 1" },
       target: { type: "http", url: sinkUrl() },
     });
     const page = await open();
-    await signIn(page, tenant.token, `/console/jobs/${job.id}`);
+    await signIn(page, tenant.token);
+    const rows = page.locator("table tbody tr");
+    await rows.nth(1).waitFor();
+    await page.getByLabel("Name contains").fill("DIGEST");
+    await textMatches(page.locator("table tbody"), /^(?![\s\S]*nightly)[\s\S]*weekly-digest/);
+    expect(page.url()).toContain("q=DIGEST");
+    await page.getByLabel("Name contains").fill("");
+    await page.getByLabel("Priority").selectOption("low");
+    await textMatches(page.locator("table tbody"), /^(?![\s\S]*nightly)[\s\S]*weekly-digest/);
+    await page.getByLabel("Priority").selectOption("");
+
+    // Pause from the list; the job's page shows it and resumes it.
+    await page
+      .getByRole("row", { name: /nightly/ })
+      .getByRole("button", { name: "Pause nightly" })
+      .click();
+    await textMatches(page.getByRole("row", { name: /nightly/ }), /paused/);
+    await page.getByLabel("Status").selectOption("paused");
+    await textMatches(page.locator("table tbody"), /^(?![\s\S]*weekly-digest)[\s\S]*nightly/);
+    await page.getByRole("link", { name: "nightly" }).click();
     await page.getByRole("heading", { name: "nightly", level: 1 }).waitFor();
     const actions = page.locator(".page-actions");
-    await actions.getByRole("button", { name: "Pause nightly" }).click();
-    await actions.getByRole("button", { name: "Resume nightly" }).waitFor();
     expect((await client.jobs.get(job.id)).status).toBe("paused");
     await textMatches(page.locator(".crumbs"), /paused/);
-
     await actions.getByRole("button", { name: "Resume nightly" }).click();
     await actions.getByRole("button", { name: "Pause nightly" }).waitFor();
     expect((await client.jobs.get(job.id)).status).toBe("active");
 
+    // Trigger now: a run at once, delivered.
+    await actions.getByRole("button", { name: "Trigger now nightly" }).click();
+    await textMatches(page.locator("section[aria-labelledby=job-runs] table tbody"), /manual/);
+    await waitFor(
+      async () => (await deliveriesAt(sinkUrl("/console-trigger"))).length === 1,
+      "the delivery",
+    );
+
+    // Edit: only the changed fields are sent, with the version they are based on.
+    const before = await client.jobs.get(job.id);
+    await actions.getByRole("button", { name: "Edit" }).click();
+    await page.getByRole("heading", { name: "Edit nightly" }).waitFor();
+    expect(await page.getByLabel("Cron expression").inputValue()).toBe("0 3 * * *");
+    expect(await page.getByLabel("Time zone").inputValue()).toBe("America/New_York");
+    await page.getByLabel("Name", { exact: true }).fill("nightly-report");
+    await page.getByLabel("Attempts at most").fill("5");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByRole("heading", { name: "nightly-report", level: 1 }).waitFor();
+    const edited = await client.jobs.get(job.id);
+    expect(edited).toMatchObject({
+      name: "nightly-report",
+      retry: { max_attempts: 5 },
+      version: before.version + 1,
+    });
+    expect(edited.next_run_at).toBe(before.next_run_at);
+
     // Cancel asks first; dismissing the question changes nothing.
-    await actions.getByRole("button", { name: "Cancel nightly" }).click();
-    const dialog = page.getByRole("dialog", { name: "Cancel nightly?" });
+    await actions.getByRole("button", { name: "Cancel nightly-report" }).click();
+    const dialog = page.getByRole("dialog", { name: "Cancel nightly-report?" });
     await dialog.waitFor();
     expect(await page.evaluate("document.activeElement?.textContent")).toBe("Cancel");
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
     expect((await client.jobs.get(job.id)).status).toBe("active");
-    await actions.getByRole("button", { name: "Cancel nightly" }).click();
+    await actions.getByRole("button", { name: "Cancel nightly-report" }).click();
     await dialog.getByRole("button", { name: "Cancel the job" }).click();
     await textMatches(page.locator(".crumbs"), /cancelled/);
     expect((await client.jobs.get(job.id)).status).toBe("cancelled");
@@ -319,23 +379,43 @@ describe("the console in a browser", () => {
     await page.getByLabel("Cron expression").fill("0 9 * * *");
     await page.locator("#preview-times li").first().waitFor();
     expect(await overflow()).toBeLessThanOrEqual(0);
-    await screenshot(page, "job-form-390");
   });
 
   it("charts the tenant's runs by outcome and fire lag", async () => {
     const { tenant, client } = await createTenant();
-    await client.jobs.create({ name: "now", target: { type: "http", url: sinkUrl() } });
+    // Four runs that succeed and two that die, all due now.
+    for (const i of [1, 2, 3, 4])
+      await client.jobs.create({ name: `now-${i}`, target: { type: "http", url: sinkUrl() } });
+    for (const i of [1, 2])
+      await client.jobs.create({
+        name: `failing-${i}`,
+        retry: { max_attempts: 1 },
+        target: { type: "http", url: sinkUrl("/console-chart-fail", "status=500") },
+      });
     await waitFor(
-      async () => (await client.runs.list({ status: "succeeded" }).toArray()).length === 1,
-      "a succeeded run",
+      async () =>
+        (await client.runs.list({ status: "succeeded" }).toArray()).length === 4 &&
+        (await client.deadLetters.list().toArray()).length === 2,
+      "four succeeded and two dead runs",
     );
     const page = await open();
     await signIn(page, tenant.token, "/console/charts");
-    await textMatches(page.locator(".hint").first(), /1 run scheduled in the last hour/);
-    expect(await page.locator("figure.chart rect.series-succeeded").count()).toBe(1);
-    expect(await page.locator("figure.chart .line-p50 circle").count()).toBe(1);
-    await textMatches(page.locator("#totals ~ dl"), /Attempts[\s\S]*1 succeeded/);
+    await textMatches(
+      page.locator("#charts-summary"),
+      /6 runs finished and 6 first attempts started in the last hour/,
+    );
+    // The minute's bar (two, if the runs straddle a minute), green and red, and its lag point. The
+    // day shows the same runs.
+    expect(await page.locator("figure.chart rect.series-succeeded").count()).toBeGreaterThan(0);
+    expect(await page.locator("figure.chart rect.series-failed").count()).toBeGreaterThan(0);
+    expect(await page.locator("figure.chart .line-p50 circle").count()).toBeGreaterThan(0);
+    const totals = await textMatches(page.locator("#totals ~ dl"), /Dead letters\s+2/);
+    expect(totals).toContain("2 failed");
+    expect(totals).toContain("4 succeeded");
     await screenshot(page, "charts");
+    await page.getByLabel("Last day").check();
+    await textMatches(page.locator("#charts-summary"), /6 runs finished[\s\S]*in the last day/);
+    expect(page.url()).toContain("window=day");
   });
 
   it("the operator suspends and resumes a tenant, changes its tier, issues a token shown once and revokes it", async () => {
@@ -343,7 +423,6 @@ describe("the console in a browser", () => {
     const page = await open();
     await signInAsOperator(page, inject("adminToken"));
     await page.getByRole("link", { name: tenant.id }).waitFor();
-    await screenshot(page, "tenants");
     await page.getByRole("link", { name: tenant.id }).click();
     await page.getByRole("heading", { name: `Tenant ${tenant.id}` }).waitFor();
 

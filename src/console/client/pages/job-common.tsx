@@ -2,11 +2,13 @@
 import { api, errorText, type Job } from "../api";
 import { useAction } from "../hooks";
 import { navigate } from "../router";
+import { localZone } from "../time";
 import { Button, Time } from "../ui/components";
 import { confirmAction, notify } from "../ui/feedback";
 
+/** A cron job's zone; a one-time job has none, so its times show in the browser's zone. */
 export function jobZone(job: Job): string {
-  return job.schedule?.cron !== undefined ? (job.schedule.timezone ?? "UTC") : "UTC";
+  return job.schedule?.cron !== undefined ? (job.schedule.timezone ?? "UTC") : localZone();
 }
 
 export function ScheduleText(props: { job: Job }) {
@@ -21,7 +23,7 @@ export function ScheduleText(props: { job: Job }) {
   if (s.at !== undefined)
     return (
       <span>
-        Once at <Time iso={s.at} zone="UTC" />
+        Once at <Time iso={s.at} utc="inline" />
       </span>
     );
   return <span>Once, {s.delay_seconds} s after it was created</span>;

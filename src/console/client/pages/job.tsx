@@ -126,7 +126,7 @@ function JobRuns(props: { job: Job }) {
         { status: (status || undefined) as never, limit: 20 },
         { signal },
       ),
-    [props.job.id, status],
+    [props.job.id, status, props.job.last_run?.id, props.job.last_run?.status],
     { want: 20 },
   );
   // Keep the first page fresh while it is the only one shown (a run appears, then finishes).

@@ -121,7 +121,7 @@ export function JobsPage() {
           <tbody>
             {shown.map((job) => (
               <tr>
-                <td data-label="Name">
+                <td data-label="Name" class="name-cell">
                   <Link to={`/jobs/${encodeURIComponent(job.id)}`}>{job.name}</Link>
                 </td>
                 <td data-label="Status">
