@@ -311,6 +311,45 @@ describe("the console in a browser", () => {
     );
   });
 
+  it("creates a task graph through the form and draws its occurrence's tasks with their states", async () => {
+    const { tenant, client } = await createTenant();
+    const page = await open();
+    await signIn(page, tenant.token, "/console/jobs/new");
+    await page.getByLabel("Name", { exact: true }).fill("etl");
+    await page.getByLabel("Once, now").check();
+    await page.getByLabel("A task graph (tasks with dependencies)").check();
+    const tasks = [
+      { key: "extract", target: { type: "http", url: sinkUrl("/console-extract") } },
+      { key: "broken", depends_on: ["nope"], target: { type: "http", url: sinkUrl() } },
+    ];
+    await page.getByLabel("Tasks (JSON)").fill(JSON.stringify(tasks));
+    await page.getByRole("button", { name: "Create job" }).click();
+    // The API names the bad dependency; the message sits at the tasks field.
+    await textMatches(page.locator("#job-tasks-error"), /\[1\]\.depends_on\[0\]/);
+    tasks[1] = {
+      key: "load",
+      depends_on: ["extract"],
+      target: { type: "http", url: sinkUrl("/console-load") },
+    };
+    await page.getByLabel("Tasks (JSON)").fill(JSON.stringify(tasks));
+    await page.getByRole("button", { name: "Create job" }).click();
+    await page.getByRole("heading", { name: "etl", level: 1 }).waitFor();
+    await textMatches(page.locator("section[aria-labelledby=job-target]"), /extract[\s\S]*load/);
+    const [run] = await waitFor(async () => {
+      const runs = await client.runs.list().toArray();
+      return runs[0]?.status === "succeeded" && runs;
+    }, "the occurrence to succeed");
+    await page.goto(`/console/runs/${run?.id}`);
+    await page.getByRole("heading", { name: "Tasks" }).waitFor();
+    expect(await page.locator(".graph-box g.node-succeeded").count()).toBe(2);
+    expect(await page.locator(".graph-box path.edge").count()).toBe(1);
+    await textMatches(
+      page.locator("section[aria-labelledby=run-tasks] table"),
+      /extract[\s\S]*load[\s\S]*extract/,
+    );
+    await screenshot(page, "graph-run");
+  });
+
   it("shows the wait when the API answers 429, and a loading state for a slow answer", async () => {
     const { tenant, client } = await createTenant();
     await client.jobs.create({

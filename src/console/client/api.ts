@@ -11,6 +11,7 @@ import { createStore } from "./store";
 export type { Job, JobInput, JobPatch, Run, RunDetail, Tenant } from "../../client/index.ts";
 export {
   jobTasks,
+  parentOf,
   runGraph,
   type Target,
   type TaskRun,

@@ -289,9 +289,7 @@ export function buildPatch(form: JobForm, job: Job): { patch: JobPatch; errors: 
   const current =
     job.target?.type === "http" ? { ...job.target, headers: job.target.headers ?? {} } : job.target;
   if (target && stableJson(target) !== stableJson(current)) patch.target = target;
-  const tasks = (input as { tasks?: TaskSpec[] }).tasks;
-  if (tasks && stableJson(tasks) !== stableJson(jobTasks(job)))
-    (patch as { tasks?: TaskSpec[] }).tasks = tasks;
+  // A job's tasks cannot be changed (the API refuses it): the form shows them read-only.
   if (input.priority !== job.priority) patch.priority = input.priority;
   const retry: NonNullable<JobPatch["retry"]> = {};
   for (const key of ["max_attempts", "initial_backoff_seconds", "max_backoff_seconds"] as const) {

@@ -47,6 +47,12 @@ export function runGraph(
   return graph.tasks?.length ? { tasks: graph.tasks, edges: graph.edges ?? [] } : null;
 }
 
+/** The occurrence a task run belongs to, or null for a run that is not a task. */
+export function parentOf(run: { id: string }): string | null {
+  const parent = (run as { parent_run_id?: string | null }).parent_run_id ?? null;
+  return parent && parent !== run.id ? parent : null;
+}
+
 /** The task key of a run that is a task of a graph, or null. */
 export function taskKeyOf(run: { id: string }): string | null {
   return (run as { task_key?: string | null }).task_key ?? null;

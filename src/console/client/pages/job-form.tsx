@@ -342,6 +342,8 @@ function JobFormBody(props: { job: Job | null }) {
     }
   };
 
+  // The API keeps a job a task graph or not for life, and a graph's tasks as created.
+  const graphLocked = job !== null && form.targetType === "graph";
   const atInstant = form.scheduleKind === "at" ? wallTimeToInstant(form.at, form.atZone) : null;
   const title = job ? `Edit ${job.name}` : "New job";
   const refusal = submitErrors.length > 0 || failure !== undefined;
@@ -582,6 +584,7 @@ function JobFormBody(props: { job: Job | null }) {
                   type="radio"
                   name="target-type"
                   value="http"
+                  disabled={graphLocked}
                   checked={form.targetType === "http"}
                   onChange={() => update({ targetType: "http" })}
                 />
@@ -592,6 +595,7 @@ function JobFormBody(props: { job: Job | null }) {
                   type="radio"
                   name="target-type"
                   value="worker"
+                  disabled={graphLocked}
                   checked={form.targetType === "worker"}
                   onChange={() => update({ targetType: "worker" })}
                 />
@@ -602,6 +606,7 @@ function JobFormBody(props: { job: Job | null }) {
                   type="radio"
                   name="target-type"
                   value="graph"
+                  disabled={job !== null}
                   checked={form.targetType === "graph"}
                   onChange={() => update({ targetType: "graph" })}
                 />
@@ -609,6 +614,13 @@ function JobFormBody(props: { job: Job | null }) {
               </label>
               <FieldErrors id="job-target-type" errors={err("job-target-type")} />
             </fieldset>
+            {job ? (
+              <p class="hint">
+                {graphLocked
+                  ? "A job's tasks cannot be changed: to run other tasks, create a new job."
+                  : "A job with a target keeps one (a task graph is a new job)."}
+              </p>
+            ) : null}
             {form.targetType === "graph" ? (
               <Field
                 id="job-tasks"
@@ -633,6 +645,7 @@ function JobFormBody(props: { job: Job | null }) {
                   rows={10}
                   spellcheck={false}
                   value={form.tasks}
+                  readonly={graphLocked}
                   onInput={input("tasks")}
                 />
               </Field>

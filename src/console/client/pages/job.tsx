@@ -259,10 +259,12 @@ export function JobPage(props: { id: string }) {
             ]}
           />
         </section>
-        <section aria-labelledby="job-target" class="card">
-          <h2 id="job-target">{jobTasks(data) ? "Tasks" : "Target"}</h2>
-          <TargetFacts job={data} />
-        </section>
+        {jobTasks(data) ? null : (
+          <section aria-labelledby="job-target" class="card">
+            <h2 id="job-target">Target</h2>
+            <TargetFacts job={data} />
+          </section>
+        )}
         <section aria-labelledby="job-retry" class="card">
           <h2 id="job-retry">Retries and limits</h2>
           <Facts
@@ -295,6 +297,12 @@ export function JobPage(props: { id: string }) {
           />
         </section>
       </div>
+      {jobTasks(data) ? (
+        <section aria-labelledby="job-target" class="card wide">
+          <h2 id="job-target">Tasks</h2>
+          <TargetFacts job={data} />
+        </section>
+      ) : null}
       <JobPreview job={data} />
       <JobRuns job={data} />
     </Page>

@@ -15,6 +15,8 @@ export const RUN_STATUSES = [
   "cancelled",
   "skipped",
   "missed",
+  "failed",
+  "upstream_failed",
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 

@@ -1,5 +1,5 @@
 /** One run: its state, every attempt (status code, duration, response excerpt, worker, error). */
-import { api, isProblem, type RunDetail, runGraph, taskKeyOf } from "../api";
+import { api, isProblem, parentOf, type RunDetail, runGraph, taskKeyOf } from "../api";
 import { useAction, useAsync, useInterval } from "../hooks";
 import { Link } from "../router";
 import { durationText } from "../time";
@@ -196,7 +196,7 @@ export function RunPage(props: { id: string }) {
       }
       actions={
         <>
-          {data.status === "dead" ? (
+          {data.status === "dead" || data.status === "failed" ? (
             <Button kind="primary" onClick={() => void replay.run()} busy={replay.busy}>
               Replay
             </Button>
@@ -217,10 +217,15 @@ export function RunPage(props: { id: string }) {
           items={[
             ["Status", <StatusBadge status={data.status} />],
             ...(taskKeyOf(data)
-              ? ([["Task", <span class="mono">{taskKeyOf(data)}</span>]] as [
-                  string,
-                  ReturnType<typeof Json>,
-                ][])
+              ? ([
+                  ["Task", <span class="mono">{taskKeyOf(data)}</span>],
+                  [
+                    "Occurrence",
+                    <Link to={`/runs/${encodeURIComponent(parentOf(data) ?? "")}`} class="mono">
+                      {parentOf(data)}
+                    </Link>,
+                  ],
+                ] as [string, ReturnType<typeof Json>][])
               : []),
             [
               "Job",
@@ -234,7 +239,9 @@ export function RunPage(props: { id: string }) {
             ["Started", <Time iso={data.started_at} empty="not yet" />],
             ["Finished", <Time iso={data.finished_at} empty="not yet" />],
             ["Fire lag", durationText(data.fire_lag_ms)],
-            ["Attempts", `${data.attempt} of ${data.max_attempts}`],
+            ...(runGraph(data)
+              ? []
+              : ([["Attempts", `${data.attempt} of ${data.max_attempts}`]] as [string, string][])),
             ["Next attempt", <Time iso={data.next_attempt_at} empty="none planned" relative />],
             [
               "Last error",
@@ -268,10 +275,12 @@ export function RunPage(props: { id: string }) {
         />
       </section>
       <Tasks run={data} />
-      <section aria-labelledby="run-attempts">
-        <h2 id="run-attempts">Attempts</h2>
-        <Attempts run={data} />
-      </section>
+      {runGraph(data) ? null : (
+        <section aria-labelledby="run-attempts">
+          <h2 id="run-attempts">Attempts</h2>
+          <Attempts run={data} />
+        </section>
+      )}
     </Page>
   );
 }

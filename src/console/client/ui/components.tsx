@@ -86,6 +86,7 @@ const STATUS_TONE: Record<string, string> = {
   timeout: "bad",
   network_error: "bad",
   lease_expired: "bad",
+  upstream_failed: "bad",
   stale: "bad",
   cancelled: "muted",
   skipped: "muted",

@@ -69,7 +69,7 @@ export function TaskGraph(props: { nodes: GraphNode[]; edges: GraphEdge[]; label
                 {short(n.key)}
               </text>
               <text x={p.x + 10} y={p.y + 35} class="node-status">
-                {short(n.status ?? n.detail ?? "")}
+                {short((n.status ?? n.detail ?? "").replace("_", " "))}
               </text>
             </g>
           );
