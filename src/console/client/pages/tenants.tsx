@@ -206,6 +206,11 @@ export function TenantsPage() {
         onMore={tenants.more}
         what="tenants"
       />
+      <p class="muted small">
+        A tenant's jobs, runs in flight and recent 429s are not shown here: the admin API has no
+        per-tenant figures yet. The tenant's own token reads them (GET /v1/metrics, GET /v1/stats,
+        and this console's Charts page).
+      </p>
       <CreateTenant onCreated={tenants.reload} />
     </Page>
   );
