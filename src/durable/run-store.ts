@@ -2,45 +2,19 @@
  * Runs and attempts in the tenant's SQLite. Every status change goes through `transition`, which
  * checks the state machine in domain/run-status.
  */
-import {
-  and,
-  asc,
-  desc,
-  eq,
-  inArray,
-  isNotNull,
-  isNull,
-  lt,
-  lte,
-  min,
-  type SQL,
-  sql,
-} from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, min, sql } from "drizzle-orm";
 import type { RunListQuery } from "../contract/run";
 import type { IdGenerator } from "../domain/ids";
 import { idFloor, occurrenceRunId } from "../domain/ids";
 import { fail } from "../domain/problem";
-import {
-  ACTIVE_RUN_STATUSES,
-  assertTransition,
-  HAPPY_PATH_STATUSES,
-  isTerminal,
-  type RunStatus,
-} from "../domain/run-status";
+import { assertTransition, isTerminal, type RunStatus } from "../domain/run-status";
 import { chunks } from "./chunks";
 import type { Counters } from "./counters";
 import type { Database } from "./database";
 import type { LeaseTable } from "./lease-table";
-import { LIST_SCAN_BUDGET, pageFromScan, type RowPage } from "./scan-page";
-import {
-  ACTIVE_RUNS,
-  attempts,
-  type JobRow,
-  NOT_A_TASK,
-  type RunRow,
-  runs,
-  UNUSUAL_RUNS,
-} from "./schema";
+import { listRuns } from "./run-list";
+import type { RowPage } from "./scan-page";
+import { ACTIVE_RUNS, attempts, type JobRow, type RunRow, runs } from "./schema";
 
 /** Runs for the queues; a worker target's runs (with a pool) wait for claims (pool-runs.ts). */
 const FOR_QUEUES = isNull(runs.pool);
@@ -381,68 +355,9 @@ export class RunStore {
     return old.length;
   }
 
-  /**
-   * Newest first; the cursor is the last id of the previous page. Worker, job, and the statuses
-   * off the happy path have index paths (`runs_by_worker`, `runs_by_job`, `runs_by_status`;
-   * `runs_active_by_job` for a job's runs in progress). Happy-path statuses (pending, queued, running,
-   * succeeded) have no index, to spare writes: those filters scan ids newest first, at most
-   * `LIST_SCAN_BUDGET` rows a page, and a page may then hold fewer runs than asked with a
-   * `next_cursor` to continue.
-   */
-  list(query: RunListQuery & { job_id?: string | undefined }): {
-    rows: RunRow[];
-    nextCursor: string | null;
-  } {
-    const status = query.status;
-    // A job's runs in progress are in `runs_active_by_job`, whatever their status.
-    const activeOfJob = query.job_id !== undefined && status !== undefined && isActive(status);
-    const scanned =
-      status !== undefined &&
-      !activeOfJob &&
-      (HAPPY_PATH_STATUSES as readonly string[]).includes(status);
-    const where = and(
-      // Tasks are listed with their occurrence (`GET /v1/runs/:id`), except a worker's runs, the
-      // dead letters and `upstream_failed` (statuses of what one replays or looks into).
-      query.worker_id || status === "dead" || status === "upstream_failed" ? undefined : NOT_A_TASK,
-      query.job_id ? eq(runs.jobId, query.job_id) : undefined,
-      query.worker_id
-        ? and(eq(runs.workerId, query.worker_id), isNotNull(runs.workerId))
-        : undefined,
-      query.cursor ? lt(runs.id, query.cursor) : undefined,
-      status && !scanned
-        ? and(eq(runs.status, status), activeOfJob ? ACTIVE_RUNS : UNUSUAL_RUNS)
-        : undefined,
-    );
-    if (scanned) return this.scanForStatus(where, status, query.limit);
-    const rows = this.db
-      .select()
-      .from(runs)
-      .where(where)
-      .orderBy(desc(runs.id))
-      .limit(query.limit + 1)
-      .all();
-    const page = rows.slice(0, query.limit);
-    return {
-      rows: page,
-      nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null,
-    };
-  }
-
-  /** A status filter without an index: scans at most `LIST_SCAN_BUDGET` ids, newest first. */
-  private scanForStatus(where: SQL | undefined, status: string, limit: number): RowPage<RunRow> {
-    const scanned = this.db
-      .select({ id: runs.id, status: runs.status })
-      .from(runs)
-      .where(where)
-      .orderBy(desc(runs.id))
-      .limit(LIST_SCAN_BUDGET)
-      .all();
-    return pageFromScan(
-      scanned.map((r) => ({ id: r.id, matches: r.status === status })),
-      LIST_SCAN_BUDGET,
-      limit,
-      (id) => this.get(id),
-    );
+  /** A page of runs, newest first (run-list.ts has the index paths per filter). */
+  list(query: RunListQuery & { job_id?: string | undefined }): RowPage<RunRow> {
+    return listRuns(this.db, query, (id) => this.get(id));
   }
 }
 
@@ -454,8 +369,4 @@ export function isOccurrence(run: Pick<RunRow, "id" | "parentId">): boolean {
 /** A task of a graph occurrence. */
 export function isTask(run: Pick<RunRow, "id" | "parentId">): boolean {
   return run.parentId !== null && run.parentId !== run.id;
-}
-
-function isActive(status: string): boolean {
-  return (ACTIVE_RUN_STATUSES as readonly string[]).includes(status);
 }
