@@ -198,10 +198,10 @@ describe("task graphs: execution", () => {
 
   it("cancelling the job cancels its occurrences' unfinished tasks; pause holds them, resume goes on", async () => {
     const tenant = await createTenant();
-    const urls = { first: hook("first", { delay_ms: 600 }), then: hook("then") };
+    const urls = { first: hook("first", { delay_ms: 600 }), second: hook("then") };
     const paused = await createGraph(tenant, [
       httpTask("first", urls.first),
-      httpTask("then", urls.then, { depends_on: ["first"] }),
+      httpTask("then", urls.second, { depends_on: ["first"] }),
     ]);
     await waitFor(async () => (await deliveriesAt(urls.first)).length === 1, "the first task");
     await callJson(`/v1/jobs/${paused.id}/pause`, { token: tenant.token, method: "POST" }, 200);
@@ -211,7 +211,7 @@ describe("task graphs: execution", () => {
     const held = await runDetail(tenant, (occurrence as Run).id);
     expect(held.status).toBe("running");
     expect(held.tasks.map((t: Run) => t.status)).toEqual(["succeeded", "pending"]);
-    expect(await deliveriesAt(urls.then)).toEqual([]);
+    expect(await deliveriesAt(urls.second)).toEqual([]);
     await callJson(`/v1/jobs/${paused.id}/resume`, { token: tenant.token, method: "POST" }, 200);
     expect((await finishedOccurrence(tenant, paused.id, "the resumed graph")).status).toBe(
       "succeeded",
