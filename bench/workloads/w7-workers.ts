@@ -25,8 +25,9 @@ const WORKERS = 8;
  * Runs one worker executes at once (and so the most one claim takes). 8 × 50 slots: a slot frees
  * only when its complete is answered, so the slots must cover 100 runs/s times the report's round
  * trip (up to a second on a loaded machine), or the lag measured is the workers', not the scheduler's.
+ * BENCH_W7_CONCURRENCY overrides it.
  */
-const CONCURRENCY = 50;
+const CONCURRENCY = Number(process.env.BENCH_W7_CONCURRENCY ?? 50);
 const POOL = "w7";
 
 interface Claim {
