@@ -402,3 +402,50 @@ describe("admin authentication", () => {
     await expectProblem(await call("/v1/jobs", { token: ADMIN_TOKEN }), 401);
   });
 });
+
+describe("tenant usage", () => {
+  it("shows an operator a tenant's jobs, runs in flight, waiting and dead, and 429s in the last hour", async () => {
+    const tenant = await createTenant();
+    const usage = () =>
+      callJson<Record<string, any>>(
+        `/v1/admin/tenants/${tenant.id}/usage`,
+        { token: ADMIN_TOKEN },
+        200,
+      );
+    expect(await usage()).toEqual({
+      tenant_id: tenant.id,
+      jobs: { active: 0, paused: 0, completed: 0, cancelled: 0 },
+      runs_in_flight: 0,
+      max_in_flight: expect.any(Number),
+      runs_waiting: 0,
+      dead_letters: 0,
+      rate_limited_last_hour: 0,
+    });
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    await createJob(tenant, { schedule: { at: later } });
+    const paused = await createJob(tenant, { schedule: { at: later } });
+    await callJson(`/v1/jobs/${paused.id}/pause`, { token: tenant.token, method: "POST" }, 200);
+    // A flood of wrong secrets ends in 429s, which the usage counts.
+    const tail = tenant.token.slice(-4);
+    const wrong = `${tenant.token.slice(0, -4)}${tail === "AAAA" ? "BBBB" : "AAAA"}`;
+    let limited = 0;
+    for (let i = 0; i < 65; i++) {
+      const response = await call("/v1/jobs", { token: wrong });
+      if (response.status === 429) limited++;
+      await response.arrayBuffer();
+    }
+    expect(limited).toBeGreaterThan(0);
+    const after = await usage();
+    expect(after.jobs).toMatchObject({ active: 1, paused: 1 });
+    expect(after.rate_limited_last_hour).toBe(limited);
+    // Tenant tokens cannot read it, and an unknown tenant is a 404.
+    await expectProblem(
+      await call(`/v1/admin/tenants/${tenant.id}/usage`, { token: tenant.token }),
+      401,
+    );
+    await expectProblem(
+      await call(`/v1/admin/tenants/${uniqueId()}/usage`, { token: ADMIN_TOKEN }),
+      404,
+    );
+  });
+});

@@ -36,6 +36,7 @@ import type {
   TenantInput,
   TenantListQuery,
   TenantPatch,
+  TenantUsage,
   TokenScope,
   Worker,
   WorkerHeartbeatAnswer,
@@ -269,6 +270,11 @@ export class TenantsApi {
 
   get(id: string, options?: CallOptions): Promise<Tenant> {
     return this.client.call(operations.getTenant, { params: { id }, ...options });
+  }
+
+  /** Jobs by status, runs in flight, waiting and dead, 429s in the last hour. */
+  usage(id: string, options?: CallOptions): Promise<TenantUsage> {
+    return this.client.call(operations.getTenantUsage, { params: { id }, ...options });
   }
 
   /** Name, tier, suspension, `max_in_flight` override (null restores the tier's). */

@@ -39,6 +39,7 @@ import type {
   TenantListQuery,
   TenantPage,
   TenantPatch,
+  TenantUsage,
   TokenInput,
   Worker,
   WorkerHeartbeatAnswer,
@@ -86,6 +87,7 @@ export const operations = {
   listTenants: route<TenantListQuery, never, TenantPage>()("GET", "/v1/admin/tenants"),
   getTenant: route<never, never, Tenant>()("GET", "/v1/admin/tenants/{id}"),
   updateTenant: route<never, TenantPatch, Tenant>()("PATCH", "/v1/admin/tenants/{id}"),
+  getTenantUsage: route<never, never, TenantUsage>()("GET", "/v1/admin/tenants/{id}/usage"),
   issueToken: route<never, TokenInput, IssuedToken>()("POST", "/v1/admin/tenants/{id}/tokens"),
   revokeToken: route<never, never, void>()(
     "DELETE",

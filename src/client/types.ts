@@ -31,6 +31,7 @@ import type {
   TenantListSchema,
   TenantPatchSchema,
   TenantSchema,
+  TenantUsageSchema,
   TokenInputSchema,
 } from "../contract/tenant";
 import type {
@@ -84,6 +85,7 @@ export type RunPage = z.output<typeof RunPageSchema>;
 export type Tenant = z.output<typeof TenantSchema>;
 export type TenantInput = z.input<typeof TenantInputSchema>;
 export type TenantPatch = z.input<typeof TenantPatchSchema>;
+export type TenantUsage = z.output<typeof TenantUsageSchema>;
 export type TenantListQuery = { limit?: number; cursor?: string };
 export type TenantPage = z.output<typeof TenantListSchema>;
 export type CreatedTenant = z.output<typeof CreatedTenantSchema>;

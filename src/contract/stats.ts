@@ -16,6 +16,7 @@ export const MinuteSchema = z
       description: "runs that reached a final status in this minute, by status",
       example: { succeeded: 118, dead: 2 },
     }),
+    rate_limited: z.number().int().openapi({ description: "requests answered 429 in this minute" }),
     fire_lag_ms: z
       .object({
         count: z.number().int(),

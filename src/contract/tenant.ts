@@ -79,3 +79,23 @@ export type CreatedTenant = z.infer<typeof CreatedTenantSchema>;
 export const TenantListSchema = z
   .object({ data: z.array(TenantSchema), next_cursor: z.string().nullable() })
   .openapi("TenantPage");
+
+/** What an operator sees of a tenant's load (`GET /v1/admin/tenants/:id/usage`). */
+export const TenantUsageSchema = z
+  .object({
+    tenant_id: z.string(),
+    jobs: z.record(z.string(), z.number().int()).openapi({
+      description: "jobs by status",
+      example: { active: 12, paused: 1, completed: 40, cancelled: 0 },
+    }),
+    runs_in_flight: z.number().int(),
+    max_in_flight: z.number().int(),
+    runs_waiting: z.number().int().openapi({ description: "runs pending or retrying" }),
+    dead_letters: z.number().int(),
+    rate_limited_last_hour: z
+      .number()
+      .int()
+      .openapi({ description: "requests answered 429 in the last hour" }),
+  })
+  .openapi("TenantUsage");
+export type TenantUsage = z.infer<typeof TenantUsageSchema>;

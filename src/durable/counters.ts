@@ -39,6 +39,7 @@ export class Counters {
 
   add(name: string, labels: Labels, by = 1): void {
     if (name === "scheduler_runs_finished_total") this.stats?.finished(labels.status ?? "", by);
+    if (name === "scheduler_requests_rate_limited_total") this.stats?.rateLimited();
     const key = labelKey(labels);
     const id = `${name}{${key}}`;
     const entry = this.buffer.get(id) ?? { name, labels: key, value: 0 };

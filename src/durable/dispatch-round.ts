@@ -177,7 +177,8 @@ export class DispatchRound {
     return total;
   }
 
-  private runsIn(status: RunStatus): number {
+  /** Runs of `status` (all priorities), from the gauge. */
+  runsIn(status: RunStatus): number {
     const { counters, db } = this.parts;
     let total = 0;
     for (const priority of PRIORITIES)

@@ -1,6 +1,6 @@
 /**
- * Per-minute rollups for charts: runs finished per minute by status, and the fire lag of first
- * attempts as a small histogram per minute, for the last 24 hours. They live in the `counters`
+ * Per-minute rollups for charts: runs finished per minute by status, requests answered 429, and
+ * the fire lag of first attempts as a small histogram per minute, for the last 24 hours. They live in the `counters`
  * table under their own name (`minute_stats`, labels `<minute>|<kind>|<key>`, so one range scan
  * reads a window and one delete prunes it) and are written at most every 10 s, so a quiet tenant
  * pays about one row per busy minute and a busy one a few rows per 10 s. A crash loses at most
@@ -20,6 +20,8 @@ export const LAG_BUCKETS_MS = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_0
 export interface MinutePoint {
   minute: string;
   runs: Record<string, number>;
+  /** Requests answered 429 in the minute. */
+  rate_limited: number;
   fire_lag_ms: { count: number; p50: number | null; p99: number | null };
 }
 
@@ -35,6 +37,11 @@ export class MinuteStats {
   /** A run reached a final status. */
   finished(status: string, by: number, now = Date.now()): void {
     this.bump(`${minuteOf(now)}|run|${status}`, by);
+  }
+
+  /** A request was answered 429. */
+  rateLimited(now = Date.now()): void {
+    this.bump(`${minuteOf(now)}|limited|all`, 1);
   }
 
   /** A first attempt started `lagMs` after its scheduled time. */
@@ -89,21 +96,27 @@ export class MinuteStats {
       if (labels >= minuteOf(from) && labels < `${minuteOf(to)}~`)
         totals.set(labels, (totals.get(labels) ?? 0) + value);
     }
-    const points = new Map<string, { runs: Record<string, number>; lag: number[] }>();
+    const points = new Map<
+      string,
+      { runs: Record<string, number>; limited: number; lag: number[] }
+    >();
     const start = Math.floor(from / 60_000) * 60_000;
     for (let at = start; at <= to; at += 60_000) {
-      points.set(minuteOf(at), { runs: {}, lag: new Array(LAG_BUCKETS_MS.length + 1).fill(0) });
+      const lag = new Array(LAG_BUCKETS_MS.length + 1).fill(0);
+      points.set(minuteOf(at), { runs: {}, limited: 0, lag });
     }
     for (const [labels, value] of totals) {
       const [minute = "", kind, key = ""] = labels.split("|");
       const point = points.get(minute);
       if (!point) continue;
       if (kind === "run") point.runs[key] = (point.runs[key] ?? 0) + value;
+      else if (kind === "limited") point.limited += value;
       else point.lag[Number(key)] = (point.lag[Number(key)] ?? 0) + value;
     }
     return [...points].map(([minute, p]) => ({
       minute: `${minute}:00.000Z`,
       runs: p.runs,
+      rate_limited: p.limited,
       fire_lag_ms: lagSummary(p.lag),
     }));
   }

@@ -13,6 +13,7 @@ import type {
   CreatedTenant,
   IssuedToken,
   TenantPatch,
+  TenantUsage,
   TenantView,
   TokenScope,
 } from "../contract/tenant";
@@ -34,6 +35,7 @@ import { renderTenantMetrics } from "./metrics";
 import type { MinutePoint } from "./minute-stats";
 import { TenantObject } from "./tenant-object";
 import type { Credential } from "./tenant-store";
+import { tenantUsage } from "./tenant-usage";
 import { iso, type Page, tenantView } from "./views";
 
 export class TenantScheduler extends TenantObject {
@@ -56,6 +58,14 @@ export class TenantScheduler extends TenantObject {
 
   async getTenant(): Promise<Outcome<TenantView>> {
     return this.adminCall(() => tenantView(this.tenants.require()));
+  }
+
+  /** Jobs by status, runs in flight, waiting and dead, 429s in the last hour. */
+  async getTenantUsage(): Promise<Outcome<TenantUsage>> {
+    return this.adminCall(() => {
+      const { db, counters, round, minuteStats } = this;
+      return tenantUsage(this.tenants.require(), { db, counters, round, minuteStats }, Date.now());
+    });
   }
 
   async updateTenant(patch: TenantPatch): Promise<Outcome<TenantView>> {

@@ -459,9 +459,19 @@ describe("the console in a browser", () => {
 
   it("the operator suspends and resumes a tenant, changes its tier, issues a token shown once and revokes it", async () => {
     const { tenant, client } = await createTenant();
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    await client.jobs.create({
+      schedule: { at },
+      target: { type: "http", url: "https://example.com/x" },
+    });
     const page = await open();
     await signInAsOperator(page, inject("adminToken"));
     await page.getByRole("link", { name: tenant.id }).waitFor();
+    // Each row shows the tenant's load from GET /v1/admin/tenants/:id/usage.
+    const row = page.getByRole("row").filter({ has: page.getByRole("link", { name: tenant.id }) });
+    await textMatches(row.locator('td[data-label="Jobs"]'), /^1$/);
+    await textMatches(row.locator('td[data-label="In flight"]'), /^0 \/ \d+$/);
+    await textMatches(row.locator('td[data-label="429s (1 h)"]'), /^0$/);
     await page.getByRole("link", { name: tenant.id }).click();
     await page.getByRole("heading", { name: `Tenant ${tenant.id}` }).waitFor();
 
@@ -490,7 +500,7 @@ describe("the console in a browser", () => {
     await issued.waitFor();
     const token = await issued.inputValue();
     expect(token).toMatch(new RegExp(`^sched\\.${tenant.id}\\.`));
-    expect((await adminClient().withToken(token).jobs.list().page()).data).toEqual([]);
+    expect((await adminClient().withToken(token).jobs.list().page()).data).toHaveLength(1);
     await screenshot(page, "tenant");
     const tokenId = token.split(".")[2] as string;
     await page.getByRole("button", { name: `Revoke token ${tokenId}` }).click();

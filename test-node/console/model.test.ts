@@ -238,6 +238,7 @@ describe("metrics and chart series", () => {
     ) => ({
       minute: at,
       runs,
+      rate_limited: 0,
       fire_lag_ms: lag
         ? { count: lag[0], p50: lag[1], p99: lag[2] }
         : { count: 0, p50: null, p99: null },

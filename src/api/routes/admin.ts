@@ -9,6 +9,7 @@ import {
   TenantListSchema,
   TenantPatchSchema,
   TenantSchema,
+  TenantUsageSchema,
   TokenInputSchema,
 } from "../../contract/tenant";
 import { randomChars } from "../../domain/ids";
@@ -60,6 +61,15 @@ const getTenant = createRoute({
   summary: "Read a tenant",
   request: { params: TenantParam },
   responses: { 200: json(TenantSchema, "The tenant"), ...errors },
+});
+
+const tenantUsage = createRoute({
+  method: "get",
+  path: "/tenants/{id}/usage",
+  summary:
+    "A tenant's load: jobs by status, runs in flight, waiting and dead, 429s in the last hour",
+  request: { params: TenantParam },
+  responses: { 200: json(TenantUsageSchema, "The tenant's usage"), ...errors },
 });
 
 const patchTenant = createRoute({
@@ -164,6 +174,10 @@ export function adminRoutes(): OpenAPIHono<AppEnv> {
 
   app.openapi(getTenant, async (c) =>
     c.json(await adminCall(c.env, c.req.valid("param").id, "getTenant"), 200),
+  );
+
+  app.openapi(tenantUsage, async (c) =>
+    c.json(await adminCall(c.env, c.req.valid("param").id, "getTenantUsage"), 200),
   );
 
   app.openapi(patchTenant, async (c) => {

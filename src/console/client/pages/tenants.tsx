@@ -1,6 +1,6 @@
 /** Operator: every tenant, and a form to create one (its first token shown once). */
-import { useState } from "hono/jsx/dom";
-import type { CreatedTenant } from "../../../client/index.ts";
+import { useEffect, useState } from "hono/jsx/dom";
+import type { CreatedTenant, TenantUsage } from "../../../client/index.ts";
 import { api, errorText, SchedulerProblem, type Tenant } from "../api";
 import { usePaged } from "../hooks";
 import { Link } from "../router";
@@ -20,6 +20,31 @@ import { notify } from "../ui/feedback";
 import { SecretBox } from "../ui/secret";
 
 const TIERS = ["free", "standard", "premium"] as const;
+
+/** A tenant's live jobs, runs in flight and 429s in the last hour (one call to its object). */
+function UsageCells(props: { id: string }) {
+  const [usage, setUsage] = useState<TenantUsage | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    let live = true;
+    api()
+      .tenants.usage(props.id)
+      .then((u) => live && setUsage(u))
+      .catch(() => live && setFailed(true));
+    return () => {
+      live = false;
+    };
+  }, [props.id]);
+  const show = (value: (u: TenantUsage) => string) => (usage ? value(usage) : failed ? "?" : "…");
+  return (
+    <>
+      <td data-label="Jobs">{show((u) => String((u.jobs.active ?? 0) + (u.jobs.paused ?? 0)))}</td>
+      <td data-label="In flight">{show((u) => `${u.runs_in_flight} / ${u.max_in_flight}`)}</td>
+      <td data-label="Dead letters">{show((u) => String(u.dead_letters))}</td>
+      <td data-label="429s (1 h)">{show((u) => String(u.rate_limited_last_hour))}</td>
+    </>
+  );
+}
 
 function CreateTenant(props: { onCreated: () => void }) {
   const [id, setId] = useState("");
@@ -170,7 +195,10 @@ export function TenantsPage() {
               <th scope="col">Name</th>
               <th scope="col">Tier</th>
               <th scope="col">State</th>
-              <th scope="col">Max in flight</th>
+              <th scope="col">Jobs</th>
+              <th scope="col">In flight</th>
+              <th scope="col">Dead letters</th>
+              <th scope="col">429s (1 h)</th>
               <th scope="col">Created</th>
             </tr>
           </thead>
@@ -191,7 +219,7 @@ export function TenantsPage() {
                     <StatusBadge status="active" />
                   )}
                 </td>
-                <td data-label="Max in flight">{t.max_in_flight}</td>
+                <UsageCells id={t.id} />
                 <td data-label="Created">
                   <Time iso={t.created_at} />
                 </td>
@@ -207,9 +235,8 @@ export function TenantsPage() {
         what="tenants"
       />
       <p class="muted small">
-        A tenant's jobs, runs in flight and recent 429s are not shown here: the admin API has no
-        per-tenant figures yet. The tenant's own token reads them (GET /v1/metrics, GET /v1/stats,
-        and this console's Charts page).
+        Jobs are live ones (active and paused); in flight is runs queued or running against the
+        tenant's cap; 429s are requests refused in the last hour (GET /v1/admin/tenants/:id/usage).
       </p>
       <CreateTenant onCreated={tenants.reload} />
     </Page>
