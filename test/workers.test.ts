@@ -323,6 +323,23 @@ describe("pull workers: leases, checkpoints and reports", () => {
   });
 });
 
+describe("pull workers: request allowance", () => {
+  it("draws workers' calls from their own allowance, so they neither starve API clients nor hit the API rate", async () => {
+    const tenant = await createTenant({ tier: "free" }); // 120 API requests a minute
+    const token = await workerToken(tenant);
+    for (let i = 0; i < 130; i++) {
+      const answer = await call("/v1/workers/claim", {
+        token,
+        body: { worker_id: "w-busy", pools: ["p"] },
+      });
+      expect(answer.status).toBe(200);
+      await answer.arrayBuffer();
+    }
+    // The tenant's API allowance is untouched by the workers.
+    expect((await call("/v1/jobs", { token: tenant.token })).status).toBe(200);
+  });
+});
+
 describe("pull workers: bad input and scopes", () => {
   it("answers each wrong request with a problem naming the field, and stores nothing", async () => {
     const tenant = await premiumTenant();

@@ -191,7 +191,7 @@ export abstract class TenantObject extends DurableObject<Env> {
       if (!this.initialized) throw fail.unauthorized("The token is unknown or revoked.");
       const now = Date.now();
       await this.tenants.authenticate(credential, scope, now);
-      this.rateLimit.enforce(now);
+      this.rateLimit.enforce(now, scope === "worker" ? "worker" : "api");
       return fn();
     }, scope !== "read");
   }
