@@ -1,5 +1,6 @@
 /** runs, dead letters (tenant token). */
 import type { Run, RunDetail } from "../../src/client/index.ts";
+import { RUN_STATUSES } from "../../src/domain/run-status.ts";
 import {
   args,
   CONCURRENCY,
@@ -13,18 +14,6 @@ import {
 } from "../command.ts";
 import { bulk, printList } from "../lists.ts";
 import { type Column, EXIT, fields, table, time, UsageError } from "../output.ts";
-
-const RUN_STATUSES = [
-  "pending",
-  "queued",
-  "running",
-  "retrying",
-  "succeeded",
-  "dead",
-  "cancelled",
-  "skipped",
-  "missed",
-] as const;
 
 export const RUN_COLUMNS: Column<Run>[] = [
   ["ID", (r) => r.id],

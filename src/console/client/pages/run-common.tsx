@@ -1,23 +1,12 @@
 /** Run pieces shared by the run lists: the status filter and the table. */
 import type { Child } from "hono/jsx";
+import { RUN_STATUSES } from "../../../domain/run-status";
 import { type Run, taskKeyOf } from "../api";
 import { Link } from "../router";
 import { durationText } from "../time";
 import { StatusBadge, Time } from "../ui/components";
 
-export const RUN_STATUSES = [
-  "pending",
-  "queued",
-  "running",
-  "retrying",
-  "succeeded",
-  "dead",
-  "cancelled",
-  "skipped",
-  "missed",
-  "failed",
-  "upstream_failed",
-] as const;
+export { RUN_STATUSES };
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export function RunStatusFilter(props: {
