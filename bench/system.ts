@@ -3,9 +3,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, stopGroup } from "../tools/processes.ts";
 import { type Sink, startSink } from "../tools/webhook-sink.ts";
 
 export interface System {
@@ -19,19 +19,6 @@ const ROOT = new URL("..", import.meta.url).pathname;
 /** What to build the Worker from: this checkout, or BENCH_SOURCE_DIR (a scratch copy to compare a change). */
 const SOURCE = process.env.BENCH_SOURCE_DIR ?? ROOT;
 const READY_TIMEOUT_MS = 90_000;
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForHealth(baseUrl: string, child: ChildProcess, logPath: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -48,22 +35,6 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, logPath: stri
   throw new Error(
     `wrangler dev did not answer /health within ${READY_TIMEOUT_MS} ms; see ${logPath}`,
   );
-}
-
-/** Stops a process group we started: SIGTERM, then SIGKILL if it lingers. */
-async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(-(child.pid as number), name);
-    } catch {
-      // already gone
-    }
-  };
-  signal("SIGTERM");
-  const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 5_000));
-  if ((await Promise.race([exited, timer])) === "timeout") signal("SIGKILL");
 }
 
 /**

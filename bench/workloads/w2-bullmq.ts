@@ -3,10 +3,10 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
+import { freePort } from "../../tools/processes.ts";
 import type { SinkJob } from "../bullmq-worker.ts";
 import type { WorkloadResult } from "../report.ts";
 import { perSecond } from "../stats.ts";
-import { freePort } from "../system.ts";
 import { awaitDeliveries, type Context, dueAfterCreating, duplicateCount } from "./common.ts";
 
 const CONCURRENCY = 50;

@@ -3,12 +3,12 @@
  * (tools/dev.ts, which writes .dev.vars with a generated admin token, then `wrangler dev`) in a
  * fresh copy of the project without .dev.vars, on a free port, with throw-away storage.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { cp, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, stopGroup } from "../../tools/processes.ts";
 
 export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const READY_TIMEOUT_MS = 90_000;
@@ -21,19 +21,6 @@ export interface DevSystem {
   /** The copy of the project it runs in (holds the generated .dev.vars). */
   dir: string;
   stop(): Promise<void>;
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The project as a clone has it (no .dev.vars); edits made meanwhile do not restart the Worker. */
@@ -49,21 +36,6 @@ async function copyProject(dir: string): Promise<void> {
   ])
     await cp(join(ROOT, entry), join(dir, entry), { recursive: true });
   await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
-}
-
-async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(-(child.pid as number), name);
-    } catch {
-      // already gone
-    }
-  };
-  signal("SIGTERM");
-  const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 5_000));
-  if ((await Promise.race([exited, timer])) === "timeout") signal("SIGKILL");
 }
 
 export async function startDevSystem(): Promise<DevSystem> {
