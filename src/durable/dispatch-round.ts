@@ -7,6 +7,7 @@ import { PRIORITIES, PRIORITY_RANK } from "../domain/priority";
 import { IN_FLIGHT_STATUSES, type RunStatus } from "../domain/run-status";
 import { TIERS } from "../domain/tiers";
 import { logError } from "../observability/log";
+import type { ActiveRuns } from "./active-runs";
 import type { Counters } from "./counters";
 import type { Database, Transaction } from "./database";
 import type { IdempotencyKeyStore } from "./idempotency-key-store";
@@ -39,6 +40,7 @@ export interface DispatchRoundParts {
   db: Database;
   counters: Counters;
   leases: LeaseTable;
+  activeRuns: ActiveRuns;
   tenants: TenantStore;
   jobs: JobStore;
   runs: RunStore;
@@ -103,10 +105,11 @@ export class DispatchRound {
    * would roll back the whole round and the alarm's retries would stall every job of the tenant.
    */
   private materializeIsolated(job: JobRow, now: number, budget: SendBudget): void {
-    const { counters, leases } = this.parts;
+    const { counters, leases, activeRuns } = this.parts;
     const snapshot = counters.snapshot();
     const mark = budget.mark();
     const leaseMark = leases.begin();
+    const activeMark = activeRuns.begin();
     let committed = false;
     try {
       this.parts.storage.transactionSync(() =>
@@ -124,6 +127,7 @@ export class DispatchRound {
       this.parts.jobs.save({ ...job, nextRunAt: now + MATERIALIZE_RETRY_MS });
     } finally {
       leases.end(leaseMark, committed);
+      activeRuns.end(activeMark, committed);
     }
   }
 

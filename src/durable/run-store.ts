@@ -7,14 +7,20 @@ import type { RunListQuery } from "../contract/run";
 import type { IdGenerator } from "../domain/ids";
 import { idFloor, occurrenceRunId } from "../domain/ids";
 import { fail } from "../domain/problem";
-import { assertTransition, isTerminal, type RunStatus } from "../domain/run-status";
+import {
+  ACTIVE_RUN_STATUSES,
+  assertTransition,
+  isTerminal,
+  type RunStatus,
+} from "../domain/run-status";
+import { type ActiveRuns, isActiveStatus } from "./active-runs";
 import { chunks } from "./chunks";
 import type { Counters } from "./counters";
 import type { Database } from "./database";
 import type { LeaseTable } from "./lease-table";
 import { listRuns } from "./run-list";
 import type { RowPage } from "./scan-page";
-import { ACTIVE_RUNS, attempts, type JobRow, type RunRow, runs } from "./schema";
+import { attempts, type JobRow, type RunRow, runs } from "./schema";
 
 /** Runs for the queues; a worker target's runs (with a pool) wait for claims (pool-runs.ts). */
 const FOR_QUEUES = isNull(runs.pool);
@@ -41,6 +47,7 @@ export class RunStore {
     private readonly ids: IdGenerator,
     private readonly counters: Counters,
     private readonly leases: LeaseTable,
+    private readonly active: ActiveRuns,
   ) {
     this.byId = this.db
       .select()
@@ -163,6 +170,7 @@ export class RunStore {
       .all();
     if (!inserted.length) return undefined;
     if (row.leaseExpiresAt !== null) this.leases.set(row.id, row.leaseExpiresAt);
+    this.trackActive(row, row.status);
     if (queued) this.counters.add("scheduler_runs_dispatched_total", { priority: row.priority });
     if (terminal) this.countFinished(row, row.status);
     this.countIn(row, row.status, 1);
@@ -209,7 +217,24 @@ export class RunStore {
       .where(eq(runs.id, run.id))
       .run();
     if (fields.leaseExpiresAt !== undefined) this.leases.set(run.id, fields.leaseExpiresAt);
+    this.trackActive(run, to);
     return { ...run, ...fields, status: to };
+  }
+
+  /** Keeps the in-memory runs in progress per job (active-runs.ts) in step with `status`. */
+  private trackActive(run: RunRow, status: RunStatus): void {
+    if (run.taskKey !== null) return;
+    if (isActiveStatus(status)) this.active.add(run.jobId, run.id);
+    else this.active.remove(run.jobId, run.id);
+  }
+
+  /** The stored runs in progress (not tasks), to load the table when the object starts. */
+  storedActive(): { id: string; jobId: string }[] {
+    return this.db
+      .select({ id: runs.id, jobId: runs.jobId })
+      .from(runs)
+      .where(and(inArray(runs.status, [...ACTIVE_RUN_STATUSES]), isNull(runs.taskKey)))
+      .all();
   }
 
   /** Changes fields that are not the status (a held run released, a lease renewed). */
@@ -220,16 +245,14 @@ export class RunStore {
   }
 
   /**
-   * Runs of a job that still occupy it (pending, queued, running, retrying), oldest first. Reads
-   * only the `runs_active_by_job` entries, never the job's history.
+   * Runs of a job that still occupy it (pending, queued, running, retrying), oldest first: their
+   * ids come from memory (active-runs.ts), so this reads only those rows, never the job's history.
    */
   activeOfJob(jobId: string): RunRow[] {
-    return this.db
-      .select()
-      .from(runs)
-      .where(and(eq(runs.jobId, jobId), ACTIVE_RUNS))
-      .orderBy(asc(runs.id))
-      .all();
+    return this.active
+      .of(jobId)
+      .map((id) => this.get(id))
+      .filter((r): r is RunRow => r !== undefined);
   }
 
   /**
@@ -357,7 +380,12 @@ export class RunStore {
 
   /** A page of runs, newest first (run-list.ts has the index paths per filter). */
   list(query: RunListQuery & { job_id?: string | undefined }): RowPage<RunRow> {
-    return listRuns(this.db, query, (id) => this.get(id));
+    return listRuns(
+      this.db,
+      query,
+      (id) => this.get(id),
+      (jobId) => this.activeOfJob(jobId),
+    );
   }
 }
 

@@ -9,17 +9,8 @@ import { ATTEMPT_OUTCOMES } from "../contract/run";
 import type { ScheduleInput } from "../contract/schedule";
 import { TOKEN_SCOPES } from "../contract/tenant";
 import { PRIORITIES } from "../domain/priority";
-import { ACTIVE_RUN_STATUSES, HAPPY_PATH_STATUSES, RUN_STATUSES } from "../domain/run-status";
+import { HAPPY_PATH_STATUSES, RUN_STATUSES } from "../domain/run-status";
 import { TIER_NAMES } from "../domain/tiers";
-
-/**
- * A run that still occupies its job: a plain run or a graph occurrence in progress, never a task of
- * a graph (tasks do not count as the job's runs). Queries must repeat this exact text: SQLite uses
- * a partial index only when the query's WHERE contains the index's condition.
- */
-export const ACTIVE_RUNS = sql.raw(
-  `status in (${ACTIVE_RUN_STATUSES.map((s) => `'${s}'`).join(", ")}) and task_key is null`,
-);
 
 /** Not a task of a graph: plain runs and graph occurrences (the job's run list, `runs_by_job`). */
 export const NOT_A_TASK = sql.raw("task_key is null");
@@ -165,9 +156,7 @@ export const runs = sqliteTable(
       .where(sql`dispatch_at is not null and pool is not null`),
     // A job's runs and occurrences; tasks are read through their occurrence (`runs_of_graph`).
     index("runs_by_job").on(t.jobId, t.id).where(NOT_A_TASK),
-    // "the job's runs in progress" (overlap policies, cancel, pause): only active runs have an
-    // entry, so the lookup never reads the job's history, and finished runs cost no index writes.
-    index("runs_active_by_job").on(t.jobId, t.id).where(ACTIVE_RUNS),
+    // A job's runs in progress are kept in memory (active-runs.ts), not in an index.
     // Status filters and the dead letters. A run on the happy path (pending, queued, running, succeeded)
     // has no entry, so those transitions rewrite no index; filters on those statuses scan by id.
     index("runs_by_status").on(t.status, t.id).where(UNUSUAL_RUNS),

@@ -9,6 +9,7 @@ import type { TokenScope } from "../contract/tenant";
 import { IdGenerator } from "../domain/ids";
 import { fail, type Outcome, ProblemError } from "../domain/problem";
 import { configureLogging } from "../observability/log";
+import { ActiveRuns } from "./active-runs";
 import { AttemptStore } from "./attempt-store";
 import { Counters } from "./counters";
 import { applyMigrations, hasSchema, openDatabase, RowMeter, type Transaction } from "./database";
@@ -33,11 +34,18 @@ export abstract class TenantObject extends DurableObject<Env> {
   protected readonly minuteStats = new MinuteStats();
   protected readonly counters = new Counters(this.minuteStats);
   protected readonly leases = new LeaseTable();
+  protected readonly activeRuns = new ActiveRuns();
   protected readonly db = openDatabase(this.ctx.storage, this.meter);
   protected readonly ids = new IdGenerator();
   protected readonly tenants = new TenantStore(this.db);
   protected readonly jobs = new JobStore(this.db, this.ids, this.counters);
-  protected readonly runs = new RunStore(this.db, this.ids, this.counters, this.leases);
+  protected readonly runs = new RunStore(
+    this.db,
+    this.ids,
+    this.counters,
+    this.leases,
+    this.activeRuns,
+  );
   protected readonly attempts = new AttemptStore(this.db);
   protected readonly idempotencyKeys = new IdempotencyKeyStore(this.db);
   protected readonly lifecycle = new RunLifecycle(
@@ -71,6 +79,7 @@ export abstract class TenantObject extends DurableObject<Env> {
     db: this.db,
     counters: this.counters,
     leases: this.leases,
+    activeRuns: this.activeRuns,
     tenants: this.tenants,
     jobs: this.jobs,
     runs: this.runs,
@@ -105,6 +114,7 @@ export abstract class TenantObject extends DurableObject<Env> {
         // Gauges that drifted from the rows they count are repaired (see gauge-check.ts).
         repairGauges(ctx.storage, () => this.tenants.get()?.id);
         this.leases.load(this.runs.storedLeases(Date.now(), WORKER_LEASE_MS));
+        this.activeRuns.load(this.runs.storedActive());
       }
     });
   }
@@ -135,13 +145,15 @@ export abstract class TenantObject extends DurableObject<Env> {
   }
 
   /**
-   * Runs `fn` atomically. Counter and gauge deltas it buffered, and lease changes, are dropped
+   * Runs `fn` atomically. Counter and gauge deltas it buffered, and changes to the in-memory lease
+   * and active-run tables, are dropped
    * when it rolls back (a kept delta would drift the gauges that quotas read); committed deltas
    * are written by `Counters.flushIfDue`.
    */
   protected transaction<T>(fn: () => T): T {
     const before = this.counters.snapshot();
     const leases = this.leases.begin();
+    const active = this.activeRuns.begin();
     let committed = false;
     try {
       const value = this.ctx.storage.transactionSync(fn);
@@ -152,6 +164,7 @@ export abstract class TenantObject extends DurableObject<Env> {
       throw error;
     } finally {
       this.leases.end(leases, committed);
+      this.activeRuns.end(active, committed);
     }
   }
 
