@@ -82,6 +82,10 @@ describe("edge-scheduler", () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/export SCHEDULER_TOKEN='sched\.[^']+'/);
     expect(human.stdout).toMatch(/signing secret\s+whsec_/);
+    const humanId = /^id\s+(\S+)/m.exec(human.stdout)?.[1] as string;
+    const usage = await cliJson(["tenants", "usage", humanId]);
+    expect(usage).toMatchObject({ tenant_id: humanId, runs_in_flight: 0, dead_letters: 0 });
+    expect((await cli(["tenants", "usage", humanId])).stdout).toMatch(/429s \(last hour\)\s+0/);
 
     const token = await tenantToken();
     const url = sinkUrl();

@@ -1,5 +1,11 @@
 /** tenants and tokens (admin token). */
-import type { CreatedTenant, Tenant, TenantPatch, TokenScope } from "../../src/client/index.ts";
+import type {
+  CreatedTenant,
+  Tenant,
+  TenantPatch,
+  TenantUsage,
+  TokenScope,
+} from "../../src/client/index.ts";
 import { args, type Command, choice, flag, int, PAGING, str } from "../command.ts";
 import { printList } from "../lists.ts";
 import { type Column, fields, time, UsageError } from "../output.ts";
@@ -24,6 +30,21 @@ const showTenant = (t: Tenant) =>
     ["max in flight", t.max_in_flight],
     ["created", time(t.created_at)],
     ["updated", time(t.updated_at)],
+  ]);
+
+const showUsage = (u: TenantUsage) =>
+  fields([
+    ["tenant", u.tenant_id],
+    [
+      "jobs",
+      Object.entries(u.jobs)
+        .map(([status, n]) => `${status} ${n}`)
+        .join(", "),
+    ],
+    ["runs in flight", `${u.runs_in_flight} / ${u.max_in_flight}`],
+    ["runs waiting", u.runs_waiting],
+    ["dead letters", u.dead_letters],
+    ["429s (last hour)", u.rate_limited_last_hour],
   ]);
 
 export const tenantCommands: Command[] = [
@@ -90,6 +111,18 @@ export const tenantCommands: Command[] = [
       const [id] = args(ctx, ["tenant-id"]);
       const tenant = await ctx.client.tenants.get(id as string);
       ctx.print(tenant, () => showTenant(tenant));
+      return undefined;
+    },
+  },
+  {
+    name: "tenants usage",
+    args: "<tenant-id>",
+    summary: "a tenant's load: jobs, runs in flight, waiting and dead, 429s in the last hour",
+    auth: "admin",
+    async run(ctx) {
+      const [id] = args(ctx, ["tenant-id"]);
+      const usage = await ctx.client.tenants.usage(id as string);
+      ctx.print(usage, () => showUsage(usage));
       return undefined;
     },
   },
