@@ -5,6 +5,7 @@
  */
 import { type AttemptAnalytics, attemptAnalytics } from "../observability/analytics";
 import { log, logError } from "../observability/log";
+import { DeliverySlots } from "./delivery-slots";
 import type { AttemptResult, ClaimedAttempt, ClaimResponse, RunMessage } from "./messages";
 import { deliverWebhook } from "./webhook";
 
@@ -37,6 +38,7 @@ async function consumeTenant(
   messages: Message<RunMessage>[],
   workerId: string,
   analytics: AttemptAnalytics,
+  slots: DeliverySlots,
 ): Promise<void> {
   const scheduler = env.TENANT_SCHEDULER.get(env.TENANT_SCHEDULER.idFromName(tenantId));
   let claim: ClaimResponse;
@@ -67,7 +69,7 @@ async function consumeTenant(
     }
   }
   const results: AttemptResult[] = await Promise.all(
-    claim.claimed.map((c) => deliverWebhook(c, claim.signing_secrets)),
+    claim.claimed.map((c) => slots.run(() => deliverWebhook(c, claim.signing_secrets))),
   );
   // Everything below only records: the attempts ran, so their messages are done whatever happens.
   // Recorded before the report, so a run seen finished through the API already has its point.
@@ -119,11 +121,13 @@ export async function consumeRunBatch(
 ): Promise<void> {
   // The attempt records which queue delivered it (`runs-express-…`): lanes are visible per run.
   const workerId = `${batch.queue}-${crypto.randomUUID().slice(0, 8)}`;
+  // Shared by every tenant of the batch: the connection limit is the invocation's.
+  const slots = new DeliverySlots();
   const groups = groupByTenant(batch.messages);
   await Promise.all(
     [...groups].map(async ([tenantId, messages]) => {
       try {
-        await consumeTenant(env, tenantId, messages, workerId, analytics);
+        await consumeTenant(env, tenantId, messages, workerId, analytics, slots);
       } catch (error) {
         // A bug in one tenant's handling must not fail the batch (the queue would redeliver every
         // tenant's messages); its messages come again later and stale ones fail their claim.
