@@ -9,15 +9,14 @@
 export {
   type CallArgs,
   type CallOptions,
-  type CreateJobOptions,
   type RetryEvent,
   SchedulerClient,
   type SchedulerClientOptions,
-  type UpdateJobOptions,
 } from "./client.ts";
 export { parseRetryAfter, SchedulerConnectionError, SchedulerProblem } from "./errors.ts";
 export { type Operation, type OperationName, operations } from "./operations.ts";
 export { Paginated } from "./pagination.ts";
+export type { CreateJobOptions, UpdateJobOptions } from "./resources.ts";
 export type * from "./types.ts";
 export {
   type VerifiedWebhook,

@@ -67,9 +67,10 @@ export class DispatchRound {
     const due = jobs.due(now, ALARM_BATCH);
     const { pruned, messages, sendable, express } = transaction(() => {
       for (const run of expired) attempts.expireLease(run, now);
-      const express = Math.max(0, EXPRESS_SHARE - this.runsIn("queued"));
-      // Capacity after the expiries: waiting runs and the round's new runs share it (send-budget.ts).
-      const capacity = this.sendCapacity(maxInFlight);
+      // After the expiries: waiting runs and the round's new runs share the capacity (send-budget.ts).
+      const queued = this.runsIn("queued");
+      const express = Math.max(0, EXPRESS_SHARE - queued);
+      const capacity = this.sendCapacity(maxInFlight, queued);
       const ready =
         capacity > 0 ? runs.readyToDispatch(now, capacity, this.lowestSendableRank()) : [];
       const budget = new SendBudget(capacity, ready, this.lowestSendableRank());
@@ -204,8 +205,7 @@ export class DispatchRound {
   }
 
   /** How many runs one alarm round may send: the in-flight cap, the queued share, the batch bound. */
-  private sendCapacity(maxInFlight: number): number {
-    const queued = this.runsIn("queued");
+  private sendCapacity(maxInFlight: number, queued = this.runsIn("queued")): number {
     const running = this.runsIn("running");
     return Math.min(ALARM_BATCH, maxInFlight - queued - running, MAX_QUEUED_PER_TENANT - queued);
   }

@@ -16,6 +16,57 @@ function refusal(error: unknown, kind: "tenant" | "admin"): string {
   return errorText(error);
 }
 
+/** One sign-in form: a password field for a token, its hint and error, and the button. */
+function TokenForm(props: {
+  id: "tenant" | "admin";
+  title: string;
+  label: string;
+  hint: string;
+  value: string;
+  onValue: (value: string) => void;
+  error: string | undefined;
+  busy: boolean;
+  primary?: boolean;
+  submit: string;
+  onSubmit: () => void;
+}) {
+  const field = `${props.id}-token`;
+  const heading = props.id === "tenant" ? "tenant-sign-in" : "operator-sign-in";
+  const errors = props.error ? [props.error] : undefined;
+  return (
+    <form
+      class="card"
+      method="post"
+      aria-labelledby={heading}
+      noValidate
+      onSubmit={(event: Event) => {
+        event.preventDefault();
+        props.onSubmit();
+      }}
+    >
+      <h2 id={heading}>{props.title}</h2>
+      <Field id={field} label={props.label} hint={props.hint} errors={errors}>
+        <input
+          {...described(field, { hint: true, errors })}
+          type="password"
+          autocomplete="off"
+          spellcheck={false}
+          value={props.value}
+          onInput={(e: Event) => props.onValue((e.target as HTMLInputElement).value)}
+        />
+      </Field>
+      <Button
+        type="submit"
+        {...(props.primary ? { kind: "primary" as const } : {})}
+        busy={props.busy}
+        busyText="Checking the token…"
+      >
+        {props.submit}
+      </Button>
+    </form>
+  );
+}
+
 export function SignInPage() {
   const [tenantToken, setTenantToken] = useState("");
   const [adminToken, setAdminToken] = useState("");
@@ -76,74 +127,37 @@ export function SignInPage() {
       }
     >
       <div class="columns">
-        <form
-          class="card"
-          method="post"
-          aria-labelledby="tenant-sign-in"
-          noValidate
-          onSubmit={(event: Event) => {
-            event.preventDefault();
+        <TokenForm
+          id="tenant"
+          title="Tenant"
+          label="Tenant token"
+          hint="A read or write token of your tenant, as issued by the operator (sched.…)."
+          value={tenantToken}
+          onValue={setTenantToken}
+          error={tenantError}
+          busy={tenant.busy}
+          primary
+          submit="Sign in"
+          onSubmit={() => {
             setTenantError(undefined);
             void tenant.run();
           }}
-        >
-          <h2 id="tenant-sign-in">Tenant</h2>
-          <Field
-            id="tenant-token"
-            label="Tenant token"
-            hint="A read or write token of your tenant, as issued by the operator (sched.…)."
-            errors={tenantError ? [tenantError] : undefined}
-          >
-            <input
-              {...described("tenant-token", {
-                hint: true,
-                errors: tenantError ? [tenantError] : undefined,
-              })}
-              type="password"
-              autocomplete="off"
-              spellcheck={false}
-              value={tenantToken}
-              onInput={(e: Event) => setTenantToken((e.target as HTMLInputElement).value)}
-            />
-          </Field>
-          <Button type="submit" kind="primary" busy={tenant.busy} busyText="Checking the token…">
-            Sign in
-          </Button>
-        </form>
-        <form
-          class="card"
-          method="post"
-          aria-labelledby="operator-sign-in"
-          noValidate
-          onSubmit={(event: Event) => {
-            event.preventDefault();
+        />
+        <TokenForm
+          id="admin"
+          title="Operator"
+          label="Admin token"
+          hint="Manages tenants, their tiers and tokens. It cannot see a tenant's jobs."
+          value={adminToken}
+          onValue={setAdminToken}
+          error={adminError}
+          busy={admin.busy}
+          submit="Sign in as operator"
+          onSubmit={() => {
             setAdminError(undefined);
             void admin.run();
           }}
-        >
-          <h2 id="operator-sign-in">Operator</h2>
-          <Field
-            id="admin-token"
-            label="Admin token"
-            hint="Manages tenants, their tiers and tokens. It cannot see a tenant's jobs."
-            errors={adminError ? [adminError] : undefined}
-          >
-            <input
-              {...described("admin-token", {
-                hint: true,
-                errors: adminError ? [adminError] : undefined,
-              })}
-              type="password"
-              autocomplete="off"
-              spellcheck={false}
-              value={adminToken}
-              onInput={(e: Event) => setAdminToken((e.target as HTMLInputElement).value)}
-            />
-          </Field>
-          <Button type="submit" busy={admin.busy} busyText="Checking the token…">
-            Sign in as operator
-          </Button>
-        </form>
+        />
       </div>
     </Page>
   );
