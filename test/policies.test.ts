@@ -182,10 +182,14 @@ describe("leases, catch-up, pause and cancel", () => {
     // The scheduler "was down" for ten minutes: the job's next run is far in the past.
     const tenMinutesAgo = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
     await sqlIn(tenant.id, "update jobs set next_run_at = ? where id = ?", tenMinutesAgo, job.id);
+    const caughtUpBy = Date.now();
     await fireAlarm(tenant.id);
     const runs = await waitForRuns(tenant, job.id, has("succeeded"), "the caught-up run");
     const missed = runs.filter((r) => r.status === "missed");
-    const ran = runs.filter((r) => r.status !== "missed");
+    // Only the catch-up matters: a minute that starts during the test brings its own, on-time run.
+    const ran = runs.filter(
+      (r) => r.status !== "missed" && Date.parse(r.scheduled_for) <= caughtUpBy,
+    );
     expect(ran).toHaveLength(1);
     expect(missed.length).toBeGreaterThanOrEqual(7);
     expect(missed.length).toBeLessThanOrEqual(9);
