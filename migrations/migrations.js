@@ -10,6 +10,8 @@ import m0007 from './0007_leases_in_memory.sql';
 import m0008 from './0008_pull_workers.sql';
 import m0009 from './0009_task_graphs.sql';
 import m0010 from './0010_active_runs_in_memory.sql';
+import m0011 from './0011_runs_without_rowid.sql';
+import m0012 from './0012_run_named_by_job.sql';
 
   export default {
     journal,
@@ -24,7 +26,9 @@ m0006,
 m0007,
 m0008,
 m0009,
-m0010
+m0010,
+m0011,
+m0012
     }
   }
   

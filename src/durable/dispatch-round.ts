@@ -7,13 +7,12 @@ import { PRIORITIES, PRIORITY_RANK } from "../domain/priority";
 import { IN_FLIGHT_STATUSES, type RunStatus } from "../domain/run-status";
 import { TIERS } from "../domain/tiers";
 import { logError } from "../observability/log";
-import type { ActiveRuns } from "./active-runs";
 import type { Counters } from "./counters";
 import type { Database, Transaction } from "./database";
 import type { IdempotencyKeyStore } from "./idempotency-key-store";
 import type { JobStore } from "./job-store";
-import type { LeaseTable } from "./lease-table";
 import type { RunLifecycle } from "./run-lifecycle";
+import type { RunMemory } from "./run-memory";
 import { EXPRESS_SHARE, runQueues, sendRunMessages } from "./run-queues";
 import type { RunStore } from "./run-store";
 import type { JobRow, TenantRow } from "./schema";
@@ -39,8 +38,7 @@ export interface DispatchRoundParts {
   storage: DurableObjectStorage;
   db: Database;
   counters: Counters;
-  leases: LeaseTable;
-  activeRuns: ActiveRuns;
+  memory: RunMemory;
   tenants: TenantStore;
   jobs: JobStore;
   runs: RunStore;
@@ -106,11 +104,10 @@ export class DispatchRound {
    * would roll back the whole round and the alarm's retries would stall every job of the tenant.
    */
   private materializeIsolated(job: JobRow, now: number, budget: SendBudget): void {
-    const { counters, leases, activeRuns } = this.parts;
+    const { counters, memory } = this.parts;
     const snapshot = counters.snapshot();
     const mark = budget.mark();
-    const leaseMark = leases.begin();
-    const activeMark = activeRuns.begin();
+    const memoryMark = memory.begin();
     let committed = false;
     try {
       this.parts.storage.transactionSync(() =>
@@ -127,8 +124,7 @@ export class DispatchRound {
       );
       this.parts.jobs.save({ ...job, nextRunAt: now + MATERIALIZE_RETRY_MS });
     } finally {
-      leases.end(leaseMark, committed);
-      activeRuns.end(activeMark, committed);
+      memory.end(memoryMark, committed);
     }
   }
 

@@ -42,11 +42,14 @@ export class Occurrences {
     if (first === null || first > now) return;
     const windowStart = now - job.catchupWindowSeconds * 1000 - CATCHUP_GRACE_MS;
     let lastRunId = job.lastRunId;
+    // A one-time job's run is named by the job (`last_run_id`) instead of a `runs_by_job` entry.
     const occur = (at: number, kind: "run" | "missed") => {
-      lastRunId = this.occur({ ...job, lastRunId }, at, kind, now, budget)?.id ?? lastRunId;
+      const once = !isCron(job.schedule);
+      lastRunId = this.occur({ ...job, lastRunId }, at, kind, now, once, budget)?.id ?? lastRunId;
     };
     if (!isCron(job.schedule)) {
       occur(first, first < windowStart ? "missed" : "run");
+      this.renamed(job, lastRunId);
       const fresh = this.current(job);
       this.jobs.save({ ...fresh, status: "completed", nextRunAt: null, lastRunId }, fresh);
       return;
@@ -75,9 +78,15 @@ export class Occurrences {
     // The next occurrence of the sequence, not "the next after now": after a late alarm inside a
     // repeated fall-back hour, the latter would be the repeat the sequence skips.
     const following = nextCronTime(cron, timezone, latest ?? now);
+    this.renamed(job, lastRunId);
     const fresh = this.current(job);
     const status = following === null ? "completed" : fresh.status;
     this.jobs.save({ ...fresh, nextRunAt: following, status, lastRunId }, fresh);
+  }
+
+  /** The job names `lastRunId` from now on: a run it named before gets its `runs_by_job` entry. */
+  private renamed(job: JobRow, lastRunId: string | null): void {
+    if (lastRunId !== job.lastRunId) this.runs.releaseNamed(job.lastRunId);
   }
 
   private current(job: JobRow): JobRow {
@@ -90,22 +99,20 @@ export class Occurrences {
     scheduledFor: number,
     kind: "run" | "missed",
     now: number,
+    namedByJob: boolean,
     budget?: SendBudget,
   ): RunRow | undefined {
+    const occurrence = { scheduledFor, trigger: "schedule", namedByJob } as const;
     if (kind === "missed")
       return this.logCreated(
-        this.runs.create(
-          job,
-          { scheduledFor, trigger: "schedule", status: "missed", dispatchAt: null },
-          now,
-        ),
+        this.runs.create(job, { ...occurrence, status: "missed", dispatchAt: null }, now),
       );
     const active = this.runs.activeOfJob(job.id);
     if (active.length >= LIMITS.maxActiveRunsPerJob) {
       return this.logCreated(
         this.runs.create(
           job,
-          { scheduledFor, trigger: "schedule", status: "skipped", dispatchAt: null },
+          { ...occurrence, status: "skipped", dispatchAt: null },
           now,
           `the job has ${active.length} runs in progress (at most ${LIMITS.maxActiveRunsPerJob})`,
         ),
@@ -116,20 +123,12 @@ export class Occurrences {
       switch (job.overlap) {
         case "skip":
           return this.logCreated(
-            this.runs.create(
-              job,
-              { scheduledFor, trigger: "schedule", status: "skipped", dispatchAt: null },
-              now,
-            ),
+            this.runs.create(job, { ...occurrence, status: "skipped", dispatchAt: null }, now),
           );
         case "buffer_one":
           if (active.some((r) => r.status === "pending" && r.dispatchAt === null)) {
             return this.logCreated(
-              this.runs.create(
-                job,
-                { scheduledFor, trigger: "schedule", status: "skipped", dispatchAt: null },
-                now,
-              ),
+              this.runs.create(job, { ...occurrence, status: "skipped", dispatchAt: null }, now),
             );
           }
           dispatchAt = null;
@@ -150,11 +149,7 @@ export class Occurrences {
     // A graph occurrence starts at once (its tasks are created with it) unless buffered.
     if (job.target.type === "graph") {
       const status = dispatchAt === null ? "pending" : "running";
-      const run = this.runs.create(
-        job,
-        { scheduledFor, trigger: "schedule", status, dispatchAt: null },
-        now,
-      );
+      const run = this.runs.create(job, { ...occurrence, status, dispatchAt: null }, now);
       if (run?.status === "running") this.graph.start(run, job, now);
       return this.logCreated(run);
     }
@@ -164,8 +159,7 @@ export class Occurrences {
       const run = this.runs.create(
         job,
         {
-          scheduledFor,
-          trigger: "schedule",
+          ...occurrence,
           status: "queued",
           dispatchAt: null,
           leaseExpiresAt: this.dispatch.leaseFrom(now, job),
@@ -176,11 +170,7 @@ export class Occurrences {
       return this.logCreated(run);
     }
     return this.logCreated(
-      this.runs.create(
-        job,
-        { scheduledFor, trigger: "schedule", status: "pending", dispatchAt },
-        now,
-      ),
+      this.runs.create(job, { ...occurrence, status: "pending", dispatchAt }, now),
     );
   }
 
@@ -217,6 +207,7 @@ export class Occurrences {
       now,
     ) as RunRow;
     if (graph) this.graph.start(run, job, now);
+    this.renamed(job, run.id);
     this.jobs.save({ ...job, lastRunId: run.id });
     this.logCreated(run);
     return run;

@@ -1,7 +1,8 @@
 /**
  * Run lists: newest first, by cursor, with the index path of each filter. Worker, job, and the
  * statuses off the happy path have index paths (`runs_by_worker`, `runs_by_job`, `runs_by_status`);
- * a job's runs in progress come from memory (active-runs.ts). Happy-path statuses (pending, queued, running,
+ * a job's runs in progress come from memory (active-runs.ts), and the run a job names in place of an
+ * index entry (a one-time job's scheduled run, `named_by_job`) is merged into its pages. Happy-path statuses (pending, queued, running,
  * succeeded) have no index, to spare writes: those filters scan ids newest first, at most
  * `LIST_SCAN_BUDGET` rows a page, and a page may then hold fewer runs than asked with a
  * `next_cursor` to continue.
@@ -11,13 +12,14 @@ import type { RunListQuery } from "../contract/run";
 import { ACTIVE_RUN_STATUSES, HAPPY_PATH_STATUSES } from "../domain/run-status";
 import type { Database } from "./database";
 import { LIST_SCAN_BUDGET, pageFromScan, type RowPage } from "./scan-page";
-import { NOT_A_TASK, type RunRow, runs, UNUSUAL_RUNS } from "./schema";
+import { INDEXED_BY_JOB, NOT_A_TASK, type RunRow, runs, UNUSUAL_RUNS } from "./schema";
 
 export function listRuns(
   db: Database,
   query: RunListQuery & { job_id?: string | undefined },
   get: (id: string) => RunRow | undefined,
   activeOfJob: (jobId: string) => RunRow[],
+  named?: RunRow,
 ): RowPage<RunRow> {
   const status = query.status;
   // A job's runs in progress are known in memory (active-runs.ts), whatever their status.
@@ -34,28 +36,57 @@ export function listRuns(
   }
   const scanned =
     status !== undefined && (HAPPY_PATH_STATUSES as readonly string[]).includes(status);
+  // The job's index path; other filters (a worker, an unusual status) have their own index, which
+  // holds the job's named run too.
+  const byJob = query.job_id !== undefined && !query.worker_id && (status === undefined || scanned);
   const where = and(
     // Tasks are listed with their occurrence (`GET /v1/runs/:id`), except a worker's runs, the
     // dead letters and `upstream_failed` (statuses of what one replays or looks into).
     query.worker_id || status === "dead" || status === "upstream_failed" ? undefined : NOT_A_TASK,
-    query.job_id ? eq(runs.jobId, query.job_id) : undefined,
+    query.job_id
+      ? and(eq(runs.jobId, query.job_id), byJob ? INDEXED_BY_JOB : undefined)
+      : undefined,
     query.worker_id ? and(eq(runs.workerId, query.worker_id), isNotNull(runs.workerId)) : undefined,
     query.cursor ? lt(runs.id, query.cursor) : undefined,
     status && !scanned ? and(eq(runs.status, status), UNUSUAL_RUNS) : undefined,
   );
-  if (scanned) return scanForStatus(db, where, status, query.limit, get);
+  const page = scanned
+    ? scanForStatus(db, where, status, query.limit, get)
+    : indexedPage(db, where, query.limit);
+  return byJob && named && query.job_id === named.jobId ? withNamedRun(page, named, query) : page;
+}
+
+function indexedPage(db: Database, where: SQL | undefined, limit: number): RowPage<RunRow> {
   const rows = db
     .select()
     .from(runs)
     .where(where)
     .orderBy(desc(runs.id))
-    .limit(query.limit + 1)
+    .limit(limit + 1)
     .all();
-  const page = rows.slice(0, query.limit);
+  const page = rows.slice(0, limit);
   return {
     rows: page,
-    nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null,
+    nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null,
   };
+}
+
+/**
+ * Adds the job's named run (no index entry) to the page whose id range holds it: below the
+ * request's cursor and above the page's own. A page that grows past the limit gives its last row
+ * back to the next page.
+ */
+function withNamedRun(page: RowPage<RunRow>, named: RunRow, query: RunListQuery): RowPage<RunRow> {
+  const matches =
+    (!query.status || named.status === query.status) &&
+    (!query.worker_id || named.workerId === query.worker_id) &&
+    (!query.cursor || named.id < query.cursor) &&
+    (page.nextCursor === null || named.id > page.nextCursor);
+  if (!matches) return page;
+  const rows = [...page.rows, named].sort((a, b) => (a.id < b.id ? 1 : -1));
+  if (rows.length <= query.limit) return { rows, nextCursor: page.nextCursor };
+  const kept = rows.slice(0, query.limit);
+  return { rows: kept, nextCursor: kept[kept.length - 1]?.id ?? null };
 }
 
 /** A status filter without an index: scans at most `LIST_SCAN_BUDGET` ids, newest first. */

@@ -29,7 +29,8 @@ export class RunOperations {
 
   /** A page of the tenant's runs, or of one job's (`job_id`). */
   list(query: RunListQuery & { job_id?: string | undefined }): Page<RunView> {
-    const { rows, nextCursor } = this.runs.list(query);
+    const job = query.job_id ? this.jobs.get(query.job_id) : undefined;
+    const { rows, nextCursor } = this.runs.list(query, job);
     return { data: rows.map(runView), next_cursor: nextCursor };
   }
 

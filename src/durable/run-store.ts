@@ -2,7 +2,7 @@
  * Runs and attempts in the tenant's SQLite. Every status change goes through `transition`, which
  * checks the state machine in domain/run-status.
  */
-import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, min, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { RunListQuery } from "../contract/run";
 import type { IdGenerator } from "../domain/ids";
 import { idFloor, occurrenceRunId } from "../domain/ids";
@@ -17,6 +17,7 @@ import { type ActiveRuns, isActiveStatus } from "./active-runs";
 import { chunks } from "./chunks";
 import type { Counters } from "./counters";
 import type { Database } from "./database";
+import type { DispatchTable } from "./dispatch-table";
 import type { LeaseTable } from "./lease-table";
 import { listRuns } from "./run-list";
 import type { RowPage } from "./scan-page";
@@ -36,6 +37,8 @@ export interface NewRun {
   /** When a pending run may be sent; null holds it back (buffer_one, paused job). */
   dispatchAt: number | null;
   leaseExpiresAt?: number;
+  /** A one-time job's scheduled run: the job names it, so it gets no `runs_by_job` entry. */
+  namedByJob?: boolean;
 }
 
 export class RunStore {
@@ -48,6 +51,7 @@ export class RunStore {
     private readonly counters: Counters,
     private readonly leases: LeaseTable,
     private readonly active: ActiveRuns,
+    private readonly waiting: DispatchTable,
   ) {
     this.byId = this.db
       .select()
@@ -105,6 +109,7 @@ export class RunStore {
       progress: null,
       parentId: graph ? id : null,
       taskKey: null,
+      namedByJob: init.namedByJob ?? false,
     };
     return this.insert(row, now);
   }
@@ -145,6 +150,7 @@ export class RunStore {
       progress: null,
       parentId: parent.id,
       taskKey,
+      namedByJob: false,
     };
     return this.insert(row, now) as RunRow;
   }
@@ -170,6 +176,7 @@ export class RunStore {
       .all();
     if (!inserted.length) return undefined;
     if (row.leaseExpiresAt !== null) this.leases.set(row.id, row.leaseExpiresAt);
+    if (row.dispatchAt !== null) this.trackWaiting(row, row.dispatchAt);
     this.trackActive(row, row.status);
     if (queued) this.counters.add("scheduler_runs_dispatched_total", { priority: row.priority });
     if (terminal) this.countFinished(row, row.status);
@@ -217,8 +224,15 @@ export class RunStore {
       .where(eq(runs.id, run.id))
       .run();
     if (fields.leaseExpiresAt !== undefined) this.leases.set(run.id, fields.leaseExpiresAt);
+    if (fields.dispatchAt !== undefined) this.trackWaiting(run, fields.dispatchAt);
     this.trackActive(run, to);
     return { ...run, ...fields, status: to };
+  }
+
+  /** Keeps the in-memory dispatch table (dispatch-table.ts) in step; a worker run waits in its pool. */
+  private trackWaiting(run: RunRow, dispatchAt: number | null): void {
+    if (run.pool !== null) return;
+    this.waiting.set(run.id, run.priorityRank, dispatchAt);
   }
 
   /** Keeps the in-memory runs in progress per job (active-runs.ts) in step with `status`. */
@@ -237,10 +251,24 @@ export class RunStore {
       .all();
   }
 
+  /**
+   * The job stops naming run `runId` (it names a later run now): if the job named it in place of a
+   * `runs_by_job` entry, the run gets its entry. Writes nothing otherwise.
+   */
+  releaseNamed(runId: string | null): void {
+    if (runId === null) return;
+    this.db
+      .update(runs)
+      .set({ namedByJob: false })
+      .where(and(eq(runs.id, runId), eq(runs.namedByJob, true)))
+      .run();
+  }
+
   /** Changes fields that are not the status (a held run released, a lease renewed). */
   patch(run: RunRow, fields: Partial<Omit<RunRow, "status" | "id">>): RunRow {
     this.db.update(runs).set(fields).where(eq(runs.id, run.id)).run();
     if (fields.leaseExpiresAt !== undefined) this.leases.set(run.id, fields.leaseExpiresAt);
+    if (fields.dispatchAt !== undefined) this.trackWaiting(run, fields.dispatchAt);
     return { ...run, ...fields };
   }
 
@@ -260,41 +288,25 @@ export class RunStore {
    * `maxRank`. Strict priority: lower priorities wait while a higher one is being sent.
    */
   readyToDispatch(now: number, limit: number, maxRank = 2): RunRow[] {
-    const out: RunRow[] = [];
-    for (let rank = 0; rank <= maxRank && out.length === 0; rank++) {
-      out.push(
-        ...this.db
-          .select()
-          .from(runs)
-          .where(
-            and(
-              eq(runs.priorityRank, rank),
-              FOR_QUEUES,
-              isNotNull(runs.dispatchAt),
-              lte(runs.dispatchAt, now),
-            ),
-          )
-          .orderBy(asc(runs.dispatchAt))
-          .limit(limit - out.length)
-          .all(),
-      );
-    }
-    return out;
+    return this.waiting
+      .ready(now, limit, maxRank)
+      .map((id) => this.get(id))
+      .filter((r): r is RunRow => r !== undefined);
   }
 
-  /** The earliest moment a held-back-free run becomes sendable, or null. */
+  /** The earliest moment a run waiting for the queues becomes sendable, or null. */
   nextDispatchAt(maxRank = 2): number | null {
-    let earliest: number | null = null;
-    for (let rank = 0; rank <= maxRank; rank++) {
-      const row = this.db
-        .select({ at: min(runs.dispatchAt) })
-        .from(runs)
-        .where(and(eq(runs.priorityRank, rank), FOR_QUEUES, isNotNull(runs.dispatchAt)))
-        .get();
-      const at = row?.at ?? null;
-      if (at !== null && (earliest === null || at < earliest)) earliest = at;
-    }
-    return earliest;
+    return this.waiting.earliest(maxRank);
+  }
+
+  /** Every run waiting for the queues, to load the dispatch table when the object starts. */
+  storedWaiting(): { id: string; rank: number; at: number }[] {
+    return this.db
+      .select({ id: runs.id, rank: runs.priorityRank, at: runs.dispatchAt })
+      .from(runs)
+      .where(and(isNotNull(runs.dispatchAt), FOR_QUEUES))
+      .all()
+      .map((r) => ({ id: r.id, rank: r.rank, at: r.at ?? 0 }));
   }
 
   nextLeaseExpiry(): number | null {
@@ -379,12 +391,14 @@ export class RunStore {
   }
 
   /** A page of runs, newest first (run-list.ts has the index paths per filter). */
-  list(query: RunListQuery & { job_id?: string | undefined }): RowPage<RunRow> {
+  list(query: RunListQuery & { job_id?: string | undefined }, job?: JobRow): RowPage<RunRow> {
+    const last = job?.lastRunId ? this.get(job.lastRunId) : undefined;
     return listRuns(
       this.db,
       query,
       (id) => this.get(id),
       (jobId) => this.activeOfJob(jobId),
+      last?.namedByJob ? last : undefined,
     );
   }
 }

@@ -12,8 +12,11 @@ import { PRIORITIES } from "../domain/priority";
 import { HAPPY_PATH_STATUSES, RUN_STATUSES } from "../domain/run-status";
 import { TIER_NAMES } from "../domain/tiers";
 
-/** Not a task of a graph: plain runs and graph occurrences (the job's run list, `runs_by_job`). */
+/** Not a task of a graph: plain runs and graph occurrences (the job's run list). */
 export const NOT_A_TASK = sql.raw("task_key is null");
+
+/** Runs with a `runs_by_job` entry: a job's runs, except the one the job names (`named_by_job`). */
+export const INDEXED_BY_JOB = sql.raw("task_key is null and named_by_job = 0");
 
 /** Statuses with a `runs_by_status` entry: all but the happy path (pending, queued, running, succeeded). */
 export const UNUSUAL_RUNS = sql.raw(
@@ -95,6 +98,10 @@ export const idempotencyKeys = sqliteTable(
   (t) => [index("idempotency_by_age").on(t.createdAt)],
 );
 
+/**
+ * Stored `WITHOUT ROWID` (migration 0011, which drizzle cannot express): the rows are kept in the
+ * primary key's B-tree, so a new run writes no separate primary-key index entry.
+ */
 export const runs = sqliteTable(
   "runs",
   {
@@ -114,7 +121,10 @@ export const runs = sqliteTable(
     maxAttempts: integer("max_attempts").notNull(),
     /** When the run may next be sent: its scheduled time, or the end of a retry backoff. */
     dueAt: integer("due_at").notNull(),
-    /** Set exactly while the run waits to be sent to a queue (null when held back). */
+    /**
+     * Set exactly while the run waits to be sent (null when held back). Not indexed for the queues:
+     * the object keeps the waiting runs in memory (dispatch-table.ts); a pool's runs are indexed.
+     */
     dispatchAt: integer("dispatch_at"),
     /**
      * Set while queued or running: past it, the message or consumer is presumed lost. Not indexed:
@@ -144,18 +154,21 @@ export const runs = sqliteTable(
     parentId: text("parent_id"),
     /** A task's key in its job's graph; null for plain runs and graph occurrences. */
     taskKey: text("task_key"),
+    /**
+     * The job names this run (`jobs.last_run_id`), so it needs no `runs_by_job` entry: set on a
+     * one-time job's scheduled run, cleared (the run then enters the index) when the job names a
+     * later one. A one-time job's only run thus costs no index write.
+     */
+    namedByJob: integer("named_by_job", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
-    // "next runs to send, highest priority first, oldest first".
-    index("runs_dispatch")
-      .on(t.priorityRank, t.dispatchAt)
-      .where(sql`dispatch_at is not null and pool is null`),
+    // "Next runs to send" is kept in memory (dispatch-table.ts), not in an index.
     // "next runs a worker of these pools may claim": worker runs never enter the queues' index.
     index("runs_pool_ready")
       .on(t.pool, t.priorityRank, t.dispatchAt)
       .where(sql`dispatch_at is not null and pool is not null`),
     // A job's runs and occurrences; tasks are read through their occurrence (`runs_of_graph`).
-    index("runs_by_job").on(t.jobId, t.id).where(NOT_A_TASK),
+    index("runs_by_job").on(t.jobId, t.id).where(INDEXED_BY_JOB),
     // A job's runs in progress are kept in memory (active-runs.ts), not in an index.
     // Status filters and the dead letters. A run on the happy path (pending, queued, running, succeeded)
     // has no entry, so those transitions rewrite no index; filters on those statuses scan by id.
@@ -196,7 +209,7 @@ export const workers = sqliteTable("workers", {
   createdAt: integer("created_at").notNull(),
 });
 
-/** Monotonic counters for metrics, keyed by name and a canonical label string. */
+/** Monotonic counters for metrics, keyed by name and a canonical label string; `WITHOUT ROWID`. */
 export const counters = sqliteTable(
   "counters",
   {

@@ -9,7 +9,6 @@ import type { TokenScope } from "../contract/tenant";
 import { IdGenerator } from "../domain/ids";
 import { fail, type Outcome, ProblemError } from "../domain/problem";
 import { configureLogging } from "../observability/log";
-import { ActiveRuns } from "./active-runs";
 import { AttemptStore } from "./attempt-store";
 import { Counters } from "./counters";
 import { applyMigrations, hasSchema, openDatabase, RowMeter, type Transaction } from "./database";
@@ -18,10 +17,10 @@ import { repairGauges } from "./gauge-check";
 import { IdempotencyKeyStore } from "./idempotency-key-store";
 import { JobOperations } from "./job-operations";
 import { JobStore } from "./job-store";
-import { LeaseTable } from "./lease-table";
 import { MinuteStats } from "./minute-stats";
 import { RequestRateLimit } from "./request-rate-limit";
 import { RunLifecycle } from "./run-lifecycle";
+import { RunMemory } from "./run-memory";
 import { RunOperations } from "./run-operations";
 import { RunStore } from "./run-store";
 import { type Credential, TenantStore } from "./tenant-store";
@@ -33,8 +32,8 @@ export abstract class TenantObject extends DurableObject<Env> {
   protected readonly meter = new RowMeter();
   protected readonly minuteStats = new MinuteStats();
   protected readonly counters = new Counters(this.minuteStats);
-  protected readonly leases = new LeaseTable();
-  protected readonly activeRuns = new ActiveRuns();
+  protected readonly memory = new RunMemory();
+  protected readonly leases = this.memory.leases;
   protected readonly db = openDatabase(this.ctx.storage, this.meter);
   protected readonly ids = new IdGenerator();
   protected readonly tenants = new TenantStore(this.db);
@@ -44,7 +43,8 @@ export abstract class TenantObject extends DurableObject<Env> {
     this.ids,
     this.counters,
     this.leases,
-    this.activeRuns,
+    this.memory.active,
+    this.memory.waiting,
   );
   protected readonly attempts = new AttemptStore(this.db);
   protected readonly idempotencyKeys = new IdempotencyKeyStore(this.db);
@@ -78,8 +78,7 @@ export abstract class TenantObject extends DurableObject<Env> {
     storage: this.ctx.storage,
     db: this.db,
     counters: this.counters,
-    leases: this.leases,
-    activeRuns: this.activeRuns,
+    memory: this.memory,
     tenants: this.tenants,
     jobs: this.jobs,
     runs: this.runs,
@@ -114,7 +113,8 @@ export abstract class TenantObject extends DurableObject<Env> {
         // Gauges that drifted from the rows they count are repaired (see gauge-check.ts).
         repairGauges(ctx.storage, () => this.tenants.get()?.id);
         this.leases.load(this.runs.storedLeases(Date.now(), WORKER_LEASE_MS));
-        this.activeRuns.load(this.runs.storedActive());
+        this.memory.active.load(this.runs.storedActive());
+        this.memory.waiting.load(this.runs.storedWaiting());
       }
     });
   }
@@ -145,15 +145,13 @@ export abstract class TenantObject extends DurableObject<Env> {
   }
 
   /**
-   * Runs `fn` atomically. Counter and gauge deltas it buffered, and changes to the in-memory lease
-   * and active-run tables, are dropped
-   * when it rolls back (a kept delta would drift the gauges that quotas read); committed deltas
+   * Runs `fn` atomically. Counter and gauge deltas it buffered, and changes to the in-memory run
+   * tables (run-memory.ts), are dropped when it rolls back (a kept delta would drift the gauges that quotas read); committed deltas
    * are written by `Counters.flushIfDue`.
    */
   protected transaction<T>(fn: () => T): T {
     const before = this.counters.snapshot();
-    const leases = this.leases.begin();
-    const active = this.activeRuns.begin();
+    const mark = this.memory.begin();
     let committed = false;
     try {
       const value = this.ctx.storage.transactionSync(fn);
@@ -163,8 +161,7 @@ export abstract class TenantObject extends DurableObject<Env> {
       this.counters.restore(before);
       throw error;
     } finally {
-      this.leases.end(leases, committed);
-      this.activeRuns.end(active, committed);
+      this.memory.end(mark, committed);
     }
   }
 
