@@ -15,19 +15,19 @@ describe("the in-memory runs in progress per job", () => {
   it("undoes the changes of a transaction that rolled back, nested ones included", () => {
     const active = new ActiveRuns();
     active.load([{ id: "r1", jobId: "j" }]);
-    const outer = active.begin();
+    const outer = active.journal.begin();
     active.add("j", "r2");
-    const inner = active.begin();
+    const inner = active.journal.begin();
     active.remove("j", "r1");
     active.add("k", "r3");
-    active.end(inner, false);
+    active.journal.end(inner, false);
     expect(active.of("j")).toEqual(["r1", "r2"]);
     expect(active.of("k")).toEqual([]);
-    active.end(outer, false);
+    active.journal.end(outer, false);
     expect(active.of("j")).toEqual(["r1"]);
-    const kept = active.begin();
+    const kept = active.journal.begin();
     active.remove("j", "r1");
-    active.end(kept, true);
+    active.journal.end(kept, true);
     expect(active.of("j")).toEqual([]);
   });
 

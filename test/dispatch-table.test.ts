@@ -33,19 +33,19 @@ describe("the in-memory table of runs waiting to be sent", () => {
   it("undoes the changes of a transaction that rolled back, nested ones included", () => {
     const table = new DispatchTable();
     table.load([{ id: "a", rank: 1, at: 10 }]);
-    const outer = table.begin();
+    const outer = table.journal.begin();
     table.set("b", 0, 20);
-    const inner = table.begin();
+    const inner = table.journal.begin();
     table.set("a", 1, null);
     table.set("c", 2, 5);
-    table.end(inner, false);
+    table.journal.end(inner, false);
     expect(table.entries().map((e) => e.id)).toEqual(["b", "a"]);
-    table.end(outer, false);
+    table.journal.end(outer, false);
     expect(table.entries()).toEqual([{ id: "a", rank: 1, at: 10 }]);
     expect(table.ready(100, 10, 2)).toEqual(["a"]);
-    const kept = table.begin();
+    const kept = table.journal.begin();
     table.set("a", 1, null);
-    table.end(kept, true);
+    table.journal.end(kept, true);
     expect(table.ready(100, 10, 2)).toEqual([]);
     expect(table.earliest(2)).toBeNull();
   });

@@ -19,25 +19,25 @@ describe("the in-memory lease table", () => {
   it("undoes the changes of a transaction that rolled back, nested ones included", () => {
     const leases = new LeaseTable();
     leases.load([{ id: "a", lease_expires_at: 100 }]);
-    const outer = leases.begin();
+    const outer = leases.journal.begin();
     leases.set("a", 500);
-    const inner = leases.begin();
+    const inner = leases.journal.begin();
     leases.set("b", 50);
-    leases.end(inner, false);
+    leases.journal.end(inner, false);
     expect(leases.earliest()).toBe(500);
     leases.set("c", 70);
-    leases.end(outer, false);
+    leases.journal.end(outer, false);
     expect(leases.expired(1_000, 10)).toEqual(["a"]);
     expect(leases.earliest()).toBe(100);
   });
 
   it("keeps the changes of a committed transaction", () => {
     const leases = new LeaseTable();
-    const mark = leases.begin();
+    const mark = leases.journal.begin();
     leases.set("a", 10);
-    leases.end(mark, true);
-    const next = leases.begin();
-    leases.end(next, false);
+    leases.journal.end(mark, true);
+    const next = leases.journal.begin();
+    leases.journal.end(next, false);
     expect(leases.earliest()).toBe(10);
   });
 });

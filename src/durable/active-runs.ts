@@ -7,6 +7,7 @@
  * transaction are undone if it rolls back.
  */
 import { ACTIVE_RUN_STATUSES, type RunStatus } from "../domain/run-status";
+import { UndoJournal } from "./undo-journal";
 
 export function isActiveStatus(status: RunStatus): boolean {
   return (ACTIVE_RUN_STATUSES as readonly string[]).includes(status);
@@ -14,8 +15,9 @@ export function isActiveStatus(status: RunStatus): boolean {
 
 export class ActiveRuns {
   private readonly byJob = new Map<string, Set<string>>();
-  private journal: [op: "add" | "remove", jobId: string, runId: string][] = [];
-  private depth = 0;
+  readonly journal = new UndoJournal<[op: "add" | "remove", jobId: string, runId: string]>(
+    ([op, jobId, runId]) => (op === "add" ? this.delete(jobId, runId) : this.insert(jobId, runId)),
+  );
 
   /** Replaces the table with the stored active runs (object start). */
   load(rows: Iterable<{ id: string; jobId: string }>): void {
@@ -26,36 +28,18 @@ export class ActiveRuns {
   add(jobId: string, runId: string): void {
     if (this.byJob.get(jobId)?.has(runId)) return;
     this.insert(jobId, runId);
-    if (this.depth > 0) this.journal.push(["add", jobId, runId]);
+    this.journal.record(["add", jobId, runId]);
   }
 
   remove(jobId: string, runId: string): void {
     if (!this.byJob.get(jobId)?.has(runId)) return;
     this.delete(jobId, runId);
-    if (this.depth > 0) this.journal.push(["remove", jobId, runId]);
+    this.journal.record(["remove", jobId, runId]);
   }
 
   /** The job's runs in progress, oldest id first (at most `LIMITS.maxActiveRunsPerJob`). */
   of(jobId: string): string[] {
     return [...(this.byJob.get(jobId) ?? [])].sort();
-  }
-
-  /** Starts a (possibly nested) transaction; pass the mark to `end`. */
-  begin(): number {
-    this.depth++;
-    return this.journal.length;
-  }
-
-  /** Ends a transaction begun at `mark`: undoes its changes unless it committed. */
-  end(mark: number, committed: boolean): void {
-    this.depth--;
-    if (!committed) {
-      for (const [op, jobId, runId] of this.journal.splice(mark).reverse()) {
-        if (op === "add") this.delete(jobId, runId);
-        else this.insert(jobId, runId);
-      }
-    }
-    if (this.depth === 0) this.journal = [];
   }
 
   private insert(jobId: string, runId: string): void {

@@ -9,6 +9,8 @@
  * Each priority has a min-heap of (dispatch time, id) entries. The map is the truth: a heap entry
  * that no longer matches it (sent, held, rescheduled, rolled back) is dropped when it surfaces.
  */
+import { UndoJournal } from "./undo-journal";
+
 interface Waiting {
   rank: number;
   at: number;
@@ -24,8 +26,10 @@ const RANKS = 3;
 export class DispatchTable {
   private readonly waiting = new Map<string, Waiting>();
   private readonly heaps: HeapEntry[][] = Array.from({ length: RANKS }, () => []);
-  private journal: [runId: string, before: Waiting | undefined][] = [];
-  private depth = 0;
+  readonly journal = new UndoJournal<[runId: string, before: Waiting | undefined]>(
+    ([runId, before]) =>
+      before === undefined ? this.waiting.delete(runId) : this.put(runId, before),
+  );
 
   /** Replaces the table with the stored waiting runs (object start). */
   load(rows: Iterable<{ id: string; rank: number; at: number }>): void {
@@ -39,7 +43,7 @@ export class DispatchTable {
     const before = this.waiting.get(runId);
     if (at === null && before === undefined) return;
     if (before !== undefined && at !== null && before.at === at && before.rank === rank) return;
-    if (this.depth > 0) this.journal.push([runId, before]);
+    this.journal.record([runId, before]);
     if (at === null) this.waiting.delete(runId);
     else this.put(runId, { rank, at });
   }
@@ -71,24 +75,6 @@ export class DispatchTable {
       if (top && (earliest === null || top.at < earliest)) earliest = top.at;
     }
     return earliest;
-  }
-
-  /** Starts a (possibly nested) transaction; pass the mark to `end`. */
-  begin(): number {
-    this.depth++;
-    return this.journal.length;
-  }
-
-  /** Ends a transaction begun at `mark`: undoes its changes unless it committed. */
-  end(mark: number, committed: boolean): void {
-    this.depth--;
-    if (!committed) {
-      for (const [runId, before] of this.journal.splice(mark).reverse()) {
-        if (before === undefined) this.waiting.delete(runId);
-        else this.put(runId, before);
-      }
-    }
-    if (this.depth === 0) this.journal = [];
   }
 
   private put(runId: string, entry: Waiting): void {

@@ -4,10 +4,13 @@
  * instead of in an index saves two index writes per run. The table is loaded from the rows when
  * the object starts (one scan), and changes made inside a transaction are undone if it rolls back.
  */
+import { UndoJournal } from "./undo-journal";
+
 export class LeaseTable {
   private readonly leases = new Map<string, number>();
-  private journal: [runId: string, before: number | undefined][] = [];
-  private depth = 0;
+  readonly journal = new UndoJournal<[runId: string, before: number | undefined]>(
+    ([runId, before]) => this.put(runId, before),
+  );
 
   /** Replaces the table with stored leases (object start). */
   load(rows: Iterable<{ id: string; lease_expires_at: number }>): void {
@@ -16,8 +19,12 @@ export class LeaseTable {
   }
 
   set(runId: string, expiresAt: number | null): void {
-    if (this.depth > 0) this.journal.push([runId, this.leases.get(runId)]);
-    if (expiresAt === null) this.leases.delete(runId);
+    this.journal.record([runId, this.leases.get(runId)]);
+    this.put(runId, expiresAt ?? undefined);
+  }
+
+  private put(runId: string, expiresAt: number | undefined): void {
+    if (expiresAt === undefined) this.leases.delete(runId);
     else this.leases.set(runId, expiresAt);
   }
 
@@ -35,23 +42,5 @@ export class LeaseTable {
       .sort((a, b) => a[1] - b[1])
       .slice(0, limit)
       .map(([id]) => id);
-  }
-
-  /** Starts a (possibly nested) transaction; pass the mark to `end`. */
-  begin(): number {
-    this.depth++;
-    return this.journal.length;
-  }
-
-  /** Ends a transaction begun at `mark`: undoes its changes unless it committed. */
-  end(mark: number, committed: boolean): void {
-    this.depth--;
-    if (!committed) {
-      for (const [runId, before] of this.journal.splice(mark).reverse()) {
-        if (before === undefined) this.leases.delete(runId);
-        else this.leases.set(runId, before);
-      }
-    }
-    if (this.depth === 0) this.journal = [];
   }
 }

@@ -16,12 +16,12 @@ export class RunMemory {
   readonly waiting = new DispatchTable();
 
   begin(): RunMemoryMark {
-    return [this.leases.begin(), this.active.begin(), this.waiting.begin()];
+    return [this.leases.journal.begin(), this.active.journal.begin(), this.waiting.journal.begin()];
   }
 
   end(mark: RunMemoryMark, committed: boolean): void {
-    this.leases.end(mark[0], committed);
-    this.active.end(mark[1], committed);
-    this.waiting.end(mark[2], committed);
+    this.leases.journal.end(mark[0], committed);
+    this.active.journal.end(mark[1], committed);
+    this.waiting.journal.end(mark[2], committed);
   }
 }
