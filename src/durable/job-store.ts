@@ -25,8 +25,10 @@ const DUE = sql`status = 'active' and next_run_at is not null`;
 const RARE_JOB_STATUS = sql`status in ('paused', 'cancelled')`;
 
 export class JobStore {
-  /** Prepared once: the hottest lookups skip drizzle's query building on every call. */
+  /** Prepared once: the hottest statements skip drizzle's query building on every call. */
   private readonly byId;
+  private readonly advanced;
+  private readonly dueOfRank;
 
   constructor(
     private readonly db: Database,
@@ -37,6 +39,30 @@ export class JobStore {
       .select()
       .from(jobs)
       .where(eq(jobs.id, sql.placeholder("id")))
+      .prepare();
+    // A due job after its occurrences: three columns, not the whole row (its target, payload and
+    // metadata would be serialized and rewritten for nothing).
+    this.advanced = this.db
+      .update(jobs)
+      .set({
+        status: sql`${sql.placeholder("status")}`,
+        nextRunAt: sql`${sql.placeholder("nextRunAt")}`,
+        lastRunId: sql`${sql.placeholder("lastRunId")}`,
+      })
+      .where(eq(jobs.id, sql.placeholder("id")))
+      .prepare();
+    this.dueOfRank = this.db
+      .select()
+      .from(jobs)
+      .where(
+        and(
+          DUE,
+          eq(jobs.priorityRank, sql.placeholder("rank")),
+          lte(jobs.nextRunAt, sql.placeholder("now")),
+        ),
+      )
+      .orderBy(asc(jobs.nextRunAt))
+      .limit(sql.placeholder("limit"))
       .prepare();
   }
 
@@ -147,15 +173,7 @@ export class JobStore {
   due(now: number, limit: number): JobRow[] {
     const out: JobRow[] = [];
     for (let rank = 0; rank < 3 && out.length < limit; rank++) {
-      out.push(
-        ...this.db
-          .select()
-          .from(jobs)
-          .where(and(DUE, eq(jobs.priorityRank, rank), lte(jobs.nextRunAt, now)))
-          .orderBy(asc(jobs.nextRunAt))
-          .limit(limit - out.length)
-          .all(),
-      );
+      out.push(...this.dueOfRank.all({ rank, now, limit: limit - out.length }));
     }
     return out;
   }
@@ -224,13 +242,23 @@ export class JobStore {
   }
 
   /** Writes a changed job; `before` keeps the `scheduler_jobs` gauge right when the status moves. */
+  /** Records what materializing did to a job: its status, next run and last run (job-store's hot write). */
+  advance(job: JobRow, fields: Pick<JobRow, "status" | "nextRunAt" | "lastRunId">): JobRow {
+    this.advanced.run({ id: job.id, ...fields });
+    this.countStatusChange(job.status, fields.status);
+    return { ...job, ...fields };
+  }
+
   save(row: JobRow, before?: JobRow): void {
     const { id, ...rest } = row;
     this.db.update(jobs).set(rest).where(eq(jobs.id, id)).run();
-    if (before && before.status !== row.status) {
-      this.counters.add("scheduler_jobs", { status: before.status }, -1);
-      this.counters.add("scheduler_jobs", { status: row.status });
-    }
+    if (before) this.countStatusChange(before.status, row.status);
+  }
+
+  private countStatusChange(from: JobRow["status"], to: JobRow["status"]): void {
+    if (from === to) return;
+    this.counters.add("scheduler_jobs", { status: from }, -1);
+    this.counters.add("scheduler_jobs", { status: to });
   }
 
   views(rows: JobRow[]): JobView[] {

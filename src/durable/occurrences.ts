@@ -50,8 +50,7 @@ export class Occurrences {
     if (!isCron(job.schedule)) {
       occur(first, first < windowStart ? "missed" : "run");
       this.renamed(job, lastRunId);
-      const fresh = this.current(job);
-      this.jobs.save({ ...fresh, status: "completed", nextRunAt: null, lastRunId }, fresh);
+      this.jobs.advance(this.current(job), { status: "completed", nextRunAt: null, lastRunId });
       return;
     }
     const { cron } = job.schedule;
@@ -81,7 +80,7 @@ export class Occurrences {
     this.renamed(job, lastRunId);
     const fresh = this.current(job);
     const status = following === null ? "completed" : fresh.status;
-    this.jobs.save({ ...fresh, nextRunAt: following, status, lastRunId }, fresh);
+    this.jobs.advance(fresh, { status, nextRunAt: following, lastRunId });
   }
 
   /** The job names `lastRunId` from now on: a run it named before gets its `runs_by_job` entry. */

@@ -2,7 +2,7 @@
  * Runs and attempts in the tenant's SQLite. Every status change goes through `transition`, which
  * checks the state machine in domain/run-status.
  */
-import { and, asc, eq, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { RunListQuery } from "../contract/run";
 import type { IdGenerator } from "../domain/ids";
 import { idFloor, occurrenceRunId } from "../domain/ids";
@@ -42,8 +42,10 @@ export interface NewRun {
 }
 
 export class RunStore {
-  /** Prepared once: the hottest lookups skip drizzle's query building on every call. */
+  /** Prepared once: the hottest statements skip drizzle's query building on every call. */
   private readonly byId;
+  private readonly inserted;
+  private readonly updates = new Map<string, { run(values: Record<string, unknown>): unknown }>();
 
   constructor(
     private readonly db: Database,
@@ -57,6 +59,16 @@ export class RunStore {
       .select()
       .from(runs)
       .where(eq(runs.id, sql.placeholder("id")))
+      .prepare();
+    // Every column a placeholder, encoded per column (JSON, booleans) when it runs.
+    const values = Object.fromEntries(
+      Object.keys(getTableColumns(runs)).map((key) => [key, sql.placeholder(key)]),
+    ) as unknown as typeof runs.$inferInsert;
+    this.inserted = this.db
+      .insert(runs)
+      .values(values)
+      .onConflictDoNothing({ target: runs.id })
+      .returning({ id: runs.id })
       .prepare();
   }
 
@@ -168,12 +180,7 @@ export class RunStore {
   private insert(row: RunRow, _now: number): RunRow | undefined {
     const terminal = row.status === "skipped" || row.status === "missed";
     const queued = row.status === "queued";
-    const inserted = this.db
-      .insert(runs)
-      .values(row)
-      .onConflictDoNothing({ target: runs.id })
-      .returning({ id: runs.id })
-      .all();
+    const inserted = this.inserted.all(row);
     if (!inserted.length) return undefined;
     if (row.leaseExpiresAt !== null) this.leases.set(row.id, row.leaseExpiresAt);
     if (row.dispatchAt !== null) this.trackWaiting(row, row.dispatchAt);
@@ -218,15 +225,33 @@ export class RunStore {
     this.countIn(run, run.status, -1);
     this.countIn(run, to, 1);
     // Only the changed columns: rewriting all of them would rewrite every index entry of the row.
-    this.db
-      .update(runs)
-      .set({ ...fields, status: to })
-      .where(eq(runs.id, run.id))
-      .run();
+    this.updateColumns(run.id, { ...fields, status: to });
     if (fields.leaseExpiresAt !== undefined) this.leases.set(run.id, fields.leaseExpiresAt);
     if (fields.dispatchAt !== undefined) this.trackWaiting(run, fields.dispatchAt);
     this.trackActive(run, to);
     return { ...run, ...fields, status: to };
+  }
+
+  /**
+   * Writes the given columns of run `id` (undefined ones are left alone, as drizzle's `set` does)
+   * with a statement prepared once per set of columns: a handful of shapes serve every status change.
+   */
+  private updateColumns(id: string, fields: Partial<RunRow>): void {
+    const columns = Object.keys(fields)
+      .filter((k) => fields[k as keyof RunRow] !== undefined)
+      .sort();
+    const shape = columns.join(",");
+    let statement = this.updates.get(shape);
+    if (!statement) {
+      const set = Object.fromEntries(columns.map((k) => [k, sql.placeholder(k)]));
+      statement = this.db
+        .update(runs)
+        .set(set as Partial<RunRow>)
+        .where(eq(runs.id, sql.placeholder("runId")))
+        .prepare();
+      this.updates.set(shape, statement);
+    }
+    statement.run({ ...fields, runId: id });
   }
 
   /** Keeps the in-memory dispatch table (dispatch-table.ts) in step; a worker run waits in its pool. */
@@ -266,7 +291,7 @@ export class RunStore {
 
   /** Changes fields that are not the status (a held run released, a lease renewed). */
   patch(run: RunRow, fields: Partial<Omit<RunRow, "status" | "id">>): RunRow {
-    this.db.update(runs).set(fields).where(eq(runs.id, run.id)).run();
+    this.updateColumns(run.id, fields);
     if (fields.leaseExpiresAt !== undefined) this.leases.set(run.id, fields.leaseExpiresAt);
     if (fields.dispatchAt !== undefined) this.trackWaiting(run, fields.dispatchAt);
     return { ...run, ...fields };
