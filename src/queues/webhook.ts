@@ -10,13 +10,18 @@ async function readPrefix(response: Response, limit: number): Promise<string> {
   const reader = response.body.getReader();
   const parts: Uint8Array[] = [];
   let size = 0;
+  let ended = false;
   while (size < limit) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done) {
+      ended = true;
+      break;
+    }
     parts.push(value);
     size += value.byteLength;
   }
-  await reader.cancel().catch(() => {});
+  // Only a body longer than the limit has anything left to discard.
+  if (!ended) await reader.cancel().catch(() => {});
   const all = new Uint8Array(size);
   let offset = 0;
   for (const part of parts) {
