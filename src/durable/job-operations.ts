@@ -108,6 +108,7 @@ export class JobOperations {
     this.assertTier(patch, now);
     return this.transaction(() => {
       const changed = this.jobs.applyPatch(job, patch, now);
+      if (patch.schedule !== undefined) this.lifecycle.occurrences.rescheduled(job);
       // The patch already moved the jobs gauge: the reactivated job is counted once, not twice.
       if (job.status === "completed" && changed.status === "active") this.assertQuota(1, 1);
       return this.jobs.view(changed);

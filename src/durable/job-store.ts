@@ -243,10 +243,9 @@ export class JobStore {
 
   /** Writes a changed job; `before` keeps the `scheduler_jobs` gauge right when the status moves. */
   /** Records what materializing did to a job: its status, next run and last run (job-store's hot write). */
-  advance(job: JobRow, fields: Pick<JobRow, "status" | "nextRunAt" | "lastRunId">): JobRow {
+  advance(job: JobRow, fields: Pick<JobRow, "status" | "nextRunAt" | "lastRunId">): void {
     this.advanced.run({ id: job.id, ...fields });
     this.countStatusChange(job.status, fields.status);
-    return { ...job, ...fields };
   }
 
   save(row: JobRow, before?: JobRow): void {

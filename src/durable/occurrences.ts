@@ -49,7 +49,6 @@ export class Occurrences {
     };
     if (!isCron(job.schedule)) {
       occur(first, first < windowStart ? "missed" : "run");
-      this.renamed(job, lastRunId);
       this.jobs.advance(this.current(job), { status: "completed", nextRunAt: null, lastRunId });
       return;
     }
@@ -77,15 +76,18 @@ export class Occurrences {
     // The next occurrence of the sequence, not "the next after now": after a late alarm inside a
     // repeated fall-back hour, the latter would be the repeat the sequence skips.
     const following = nextCronTime(cron, timezone, latest ?? now);
-    this.renamed(job, lastRunId);
     const fresh = this.current(job);
     const status = following === null ? "completed" : fresh.status;
     this.jobs.advance(fresh, { status, nextRunAt: following, lastRunId });
   }
 
-  /** The job names `lastRunId` from now on: a run it named before gets its `runs_by_job` entry. */
-  private renamed(job: JobRow, lastRunId: string | null): void {
-    if (lastRunId !== job.lastRunId) this.runs.releaseNamed(job.lastRunId);
+  /**
+   * The job's schedule changed: its next occurrence (one-time again, or cron) will be its last run,
+   * so a run it named so far gets its `runs_by_job` entry now. A trigger does the same (below);
+   * nothing else changes a one-time job's last run, so the alarm's rounds never have to.
+   */
+  rescheduled(job: JobRow): void {
+    this.runs.releaseNamed(job.lastRunId);
   }
 
   private current(job: JobRow): JobRow {
@@ -206,7 +208,7 @@ export class Occurrences {
       now,
     ) as RunRow;
     if (graph) this.graph.start(run, job, now);
-    this.renamed(job, run.id);
+    this.runs.releaseNamed(job.lastRunId);
     this.jobs.save({ ...job, lastRunId: run.id });
     this.logCreated(run);
     return run;

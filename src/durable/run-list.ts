@@ -19,7 +19,8 @@ export function listRuns(
   query: RunListQuery & { job_id?: string | undefined },
   get: (id: string) => RunRow | undefined,
   activeOfJob: (jobId: string) => RunRow[],
-  named?: RunRow,
+  /** The run the job names in place of an index entry, read only for the job's index path. */
+  named: () => RunRow | undefined,
 ): RowPage<RunRow> {
   const status = query.status;
   // A job's runs in progress are known in memory (active-runs.ts), whatever their status.
@@ -53,7 +54,8 @@ export function listRuns(
   const page = scanned
     ? scanForStatus(db, where, status, query.limit, get)
     : indexedPage(db, where, query.limit);
-  return byJob && named && query.job_id === named.jobId ? withNamedRun(page, named, query) : page;
+  const run = byJob ? named() : undefined;
+  return run && query.job_id === run.jobId ? withNamedRun(page, run, query) : page;
 }
 
 function indexedPage(db: Database, where: SQL | undefined, limit: number): RowPage<RunRow> {

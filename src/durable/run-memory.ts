@@ -4,9 +4,14 @@
  * follow the transactions that change those rows: `begin` and `end` bracket one, and a rollback
  * undoes what it did to every table.
  */
-import { ActiveRuns } from "./active-runs";
+
+import { inArray, isNotNull, or } from "drizzle-orm";
+import { ACTIVE_RUN_STATUSES } from "../domain/run-status";
+import { ActiveRuns, isActiveStatus } from "./active-runs";
+import type { Database } from "./database";
 import { DispatchTable } from "./dispatch-table";
 import { LeaseTable } from "./lease-table";
+import { runs } from "./schema";
 
 export type RunMemoryMark = readonly [leases: number, active: number, waiting: number];
 
@@ -14,6 +19,13 @@ export class RunMemory {
   readonly leases = new LeaseTable();
   readonly active = new ActiveRuns();
   readonly waiting = new DispatchTable();
+
+  /** Replaces every table with what is stored (object start). */
+  load(stored: StoredRunMemory): void {
+    this.leases.load(stored.leases);
+    this.active.load(stored.active);
+    this.waiting.load(stored.waiting);
+  }
 
   begin(): RunMemoryMark {
     return [this.leases.journal.begin(), this.active.journal.begin(), this.waiting.journal.begin()];
@@ -24,4 +36,57 @@ export class RunMemory {
     this.active.journal.end(mark[1], committed);
     this.waiting.journal.end(mark[2], committed);
   }
+}
+
+/** The rows behind the object's in-memory run tables (run-memory.ts). */
+export interface StoredRunMemory {
+  leases: { id: string; lease_expires_at: number }[];
+  active: { id: string; jobId: string }[];
+  waiting: { id: string; rank: number; at: number }[];
+}
+
+/**
+ * What the in-memory tables (run-memory.ts) hold, from one scan of the runs when the object
+ * starts: leases, runs in progress per job (not tasks), runs waiting for the queues. A worker's
+ * heartbeats renew its leases in memory only, so a running worker run gets at least
+ * `workerGraceMs` from `now`: time for its next heartbeat to arrive.
+ */
+export function readStoredRunMemory(
+  db: Database,
+  now: number,
+  workerGraceMs: number,
+): StoredRunMemory {
+  const rows = db
+    .select({
+      id: runs.id,
+      jobId: runs.jobId,
+      status: runs.status,
+      taskKey: runs.taskKey,
+      pool: runs.pool,
+      rank: runs.priorityRank,
+      dispatchAt: runs.dispatchAt,
+      leaseExpiresAt: runs.leaseExpiresAt,
+    })
+    .from(runs)
+    .where(
+      or(
+        inArray(runs.status, [...ACTIVE_RUN_STATUSES]),
+        isNotNull(runs.leaseExpiresAt),
+        isNotNull(runs.dispatchAt),
+      ),
+    )
+    .all();
+  const stored: StoredRunMemory = { leases: [], active: [], waiting: [] };
+  for (const r of rows) {
+    if (r.leaseExpiresAt !== null) {
+      const worker = r.pool !== null && r.status === "running";
+      const at = worker ? Math.max(r.leaseExpiresAt, now + workerGraceMs) : r.leaseExpiresAt;
+      stored.leases.push({ id: r.id, lease_expires_at: at });
+    }
+    if (isActiveStatus(r.status) && r.taskKey === null)
+      stored.active.push({ id: r.id, jobId: r.jobId });
+    if (r.dispatchAt !== null && r.pool === null)
+      stored.waiting.push({ id: r.id, rank: r.rank, at: r.dispatchAt });
+  }
+  return stored;
 }

@@ -2,17 +2,12 @@
  * Runs and attempts in the tenant's SQLite. Every status change goes through `transition`, which
  * checks the state machine in domain/run-status.
  */
-import { and, asc, eq, getTableColumns, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { RunListQuery } from "../contract/run";
 import type { IdGenerator } from "../domain/ids";
 import { idFloor, occurrenceRunId } from "../domain/ids";
 import { fail } from "../domain/problem";
-import {
-  ACTIVE_RUN_STATUSES,
-  assertTransition,
-  isTerminal,
-  type RunStatus,
-} from "../domain/run-status";
+import { assertTransition, isTerminal, type RunStatus } from "../domain/run-status";
 import { type ActiveRuns, isActiveStatus } from "./active-runs";
 import { chunks } from "./chunks";
 import type { Counters } from "./counters";
@@ -20,11 +15,9 @@ import type { Database } from "./database";
 import type { DispatchTable } from "./dispatch-table";
 import type { LeaseTable } from "./lease-table";
 import { listRuns } from "./run-list";
+import { readStoredRunMemory, type StoredRunMemory } from "./run-memory";
 import type { RowPage } from "./scan-page";
 import { attempts, type JobRow, type RunRow, runs } from "./schema";
-
-/** Runs for the queues; a worker target's runs (with a pool) wait for claims (pool-runs.ts). */
-const FOR_QUEUES = isNull(runs.pool);
 
 export interface NewRun {
   scheduledFor: number;
@@ -267,13 +260,9 @@ export class RunStore {
     else this.active.remove(run.jobId, run.id);
   }
 
-  /** The stored runs in progress (not tasks), to load the table when the object starts. */
-  storedActive(): { id: string; jobId: string }[] {
-    return this.db
-      .select({ id: runs.id, jobId: runs.jobId })
-      .from(runs)
-      .where(and(inArray(runs.status, [...ACTIVE_RUN_STATUSES]), isNull(runs.taskKey)))
-      .all();
+  /** The stored runs in progress (not tasks), as the object loads them when it starts. */
+  storedActive(): StoredRunMemory["active"] {
+    return readStoredRunMemory(this.db, Date.now(), 0).active;
   }
 
   /**
@@ -324,14 +313,9 @@ export class RunStore {
     return this.waiting.earliest(maxRank);
   }
 
-  /** Every run waiting for the queues, to load the dispatch table when the object starts. */
-  storedWaiting(): { id: string; rank: number; at: number }[] {
-    return this.db
-      .select({ id: runs.id, rank: runs.priorityRank, at: runs.dispatchAt })
-      .from(runs)
-      .where(and(isNotNull(runs.dispatchAt), FOR_QUEUES))
-      .all()
-      .map((r) => ({ id: r.id, rank: r.rank, at: r.at ?? 0 }));
+  /** Every run waiting for the queues, as the object loads them when it starts. */
+  storedWaiting(): StoredRunMemory["waiting"] {
+    return readStoredRunMemory(this.db, Date.now(), 0).waiting;
   }
 
   nextLeaseExpiry(): number | null {
@@ -344,26 +328,6 @@ export class RunStore {
       .expired(now, limit)
       .map((id) => this.get(id))
       .filter((r): r is RunRow => r !== undefined);
-  }
-
-  /**
-   * Every stored lease, to load the lease table when the object starts (one scan of the runs). A
-   * worker's heartbeats renew its leases in memory only, so a running worker run gets at least
-   * `workerGraceMs` from `now`: time for its next heartbeat to arrive.
-   */
-  storedLeases(now: number, workerGraceMs: number): { id: string; lease_expires_at: number }[] {
-    return this.db
-      .select({ id: runs.id, at: runs.leaseExpiresAt, pool: runs.pool, status: runs.status })
-      .from(runs)
-      .where(isNotNull(runs.leaseExpiresAt))
-      .all()
-      .map((r) => ({
-        id: r.id,
-        lease_expires_at:
-          r.pool !== null && r.status === "running"
-            ? Math.max(r.at ?? now, now + workerGraceMs)
-            : (r.at ?? now),
-      }));
   }
 
   /**
@@ -417,13 +381,15 @@ export class RunStore {
 
   /** A page of runs, newest first (run-list.ts has the index paths per filter). */
   list(query: RunListQuery & { job_id?: string | undefined }, job?: JobRow): RowPage<RunRow> {
-    const last = job?.lastRunId ? this.get(job.lastRunId) : undefined;
     return listRuns(
       this.db,
       query,
       (id) => this.get(id),
       (jobId) => this.activeOfJob(jobId),
-      last?.namedByJob ? last : undefined,
+      () => {
+        const last = job?.lastRunId ? this.get(job.lastRunId) : undefined;
+        return last?.namedByJob ? last : undefined;
+      },
     );
   }
 }

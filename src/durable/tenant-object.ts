@@ -20,7 +20,7 @@ import { JobStore } from "./job-store";
 import { MinuteStats } from "./minute-stats";
 import { RequestRateLimit } from "./request-rate-limit";
 import { RunLifecycle } from "./run-lifecycle";
-import { RunMemory } from "./run-memory";
+import { RunMemory, readStoredRunMemory } from "./run-memory";
 import { RunOperations } from "./run-operations";
 import { RunStore } from "./run-store";
 import { type Credential, TenantStore } from "./tenant-store";
@@ -112,9 +112,7 @@ export abstract class TenantObject extends DurableObject<Env> {
         this.initialized = true;
         // Gauges that drifted from the rows they count are repaired (see gauge-check.ts).
         repairGauges(ctx.storage, () => this.tenants.get()?.id);
-        this.leases.load(this.runs.storedLeases(Date.now(), WORKER_LEASE_MS));
-        this.memory.active.load(this.runs.storedActive());
-        this.memory.waiting.load(this.runs.storedWaiting());
+        this.memory.load(readStoredRunMemory(this.db, Date.now(), WORKER_LEASE_MS));
       }
     });
   }
