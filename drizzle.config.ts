@@ -2,7 +2,7 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   out: "./migrations",
-  schema: "./src/durable/schema.ts",
+  schema: "./src/durable/storage/schema.ts",
   dialect: "sqlite",
   driver: "durable-sqlite",
 });

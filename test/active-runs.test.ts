@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ActiveRuns } from "../src/durable/active-runs";
+import { ActiveRuns } from "../src/durable/runs/active-runs";
 import {
   callJson,
   createJob,

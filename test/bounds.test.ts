@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../src/domain/limits";
-import { AUTH_FAILURES_PER_MINUTE } from "../src/durable/tenant-store";
+import { AUTH_FAILURES_PER_MINUTE } from "../src/durable/tenant/tenant-store";
 import {
   call,
   callJson,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CATCHUP_GRACE_MS } from "../src/durable/occurrences";
+import { CATCHUP_GRACE_MS } from "../src/durable/lifecycle/occurrences";
 import { callJson, createJob, createTenant, deliveriesAt } from "./support/api";
 import { has, runsOf, soon, waitForRuns } from "./support/runs";
 import { fireAlarm, insideScheduler, sqlIn } from "./support/tenant-object";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DispatchTable } from "../src/durable/dispatch-table";
+import { DispatchTable } from "../src/durable/runs/dispatch-table";
 import { callJson, createJob, createTenant, setTenant, sinkUrl, uniqueId } from "./support/api";
 import { waitForRuns } from "./support/runs";
 import { insideScheduler } from "./support/tenant-object";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { reconcileGauges } from "../src/durable/gauge-check";
+import { reconcileGauges } from "../src/durable/metrics/gauge-check";
 import {
   call,
   callJson,

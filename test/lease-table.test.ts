@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LeaseTable } from "../src/durable/lease-table";
+import { LeaseTable } from "../src/durable/runs/lease-table";
 
 describe("the in-memory lease table", () => {
   it("answers the earliest lease and the expired ones, earliest first", () => {

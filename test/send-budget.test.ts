@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { RunRow } from "../src/durable/schema";
-import { SendBudget } from "../src/durable/send-budget";
+import { SendBudget } from "../src/durable/dispatch/send-budget";
+import type { RunRow } from "../src/durable/storage/schema";
 
 const waiting = (rank: number, count: number) =>
   Array.from({ length: count }, (_, i) => ({ id: `w${rank}-${i}`, priorityRank: rank }) as RunRow);

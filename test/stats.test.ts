@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { MinutePoint } from "../src/durable/minute-stats";
+import type { MinutePoint } from "../src/durable/metrics/minute-stats";
 import {
   call,
   callJson,

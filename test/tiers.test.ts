@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { idFloor } from "../src/domain/ids";
-import { EXPRESS_SHARE } from "../src/durable/run-queues";
+import { EXPRESS_SHARE } from "../src/durable/dispatch/run-queues";
 import {
   ADMIN_TOKEN,
   call,

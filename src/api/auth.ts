@@ -2,8 +2,8 @@
 import { createMiddleware } from "hono/factory";
 import { fail } from "../domain/problem";
 import { parseToken, secretsEqual } from "../domain/secrets";
+import type { Credential } from "../durable/tenant/tenant-store";
 import type { TenantScheduler } from "../durable/tenant-scheduler";
-import type { Credential } from "../durable/tenant-store";
 
 export interface AppEnv {
   Bindings: Env;

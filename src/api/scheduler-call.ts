@@ -4,8 +4,8 @@
  */
 import type { Context } from "hono";
 import type { Outcome } from "../domain/problem";
+import type { Credential } from "../durable/tenant/tenant-store";
 import type { TenantScheduler } from "../durable/tenant-scheduler";
-import type { Credential } from "../durable/tenant-store";
 import { type AppEnv, schedulerFor } from "./auth";
 import { unwrap } from "./problems";
 

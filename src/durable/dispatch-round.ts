@@ -4,20 +4,20 @@
  * something is due.
  */
 import { PRIORITIES, PRIORITY_RANK } from "../domain/priority";
-import { IN_FLIGHT_STATUSES, type RunStatus } from "../domain/run-status";
 import { TIERS } from "../domain/tiers";
 import { logError } from "../observability/log";
-import type { Counters } from "./counters";
-import type { Database, Transaction } from "./database";
-import type { IdempotencyKeyStore } from "./idempotency-key-store";
-import type { JobStore } from "./job-store";
-import type { RunLifecycle } from "./run-lifecycle";
-import type { RunMemory } from "./run-memory";
-import { EXPRESS_SHARE, runQueues, sendRunMessages } from "./run-queues";
-import type { RunStore } from "./run-store";
-import type { JobRow, TenantRow } from "./schema";
-import { SendBudget } from "./send-budget";
-import type { TenantStore } from "./tenant-store";
+import { EXPRESS_SHARE, runQueues, sendRunMessages } from "./dispatch/run-queues";
+import { SendBudget } from "./dispatch/send-budget";
+import type { IdempotencyKeyStore } from "./jobs/idempotency-key-store";
+import type { JobStore } from "./jobs/job-store";
+import type { RunLifecycle } from "./lifecycle/run-lifecycle";
+import type { Counters } from "./metrics/counters";
+import type { RunGauges } from "./metrics/run-gauges";
+import type { RunMemory } from "./runs/run-memory";
+import type { RunStore } from "./runs/run-store";
+import type { Database, Transaction } from "./storage/database";
+import type { JobRow } from "./storage/schema";
+import { maxInFlight, type TenantStore } from "./tenant/tenant-store";
 
 /** Work per alarm is bounded; when more is due the alarm re-arms at once. */
 const ALARM_BATCH = 100;
@@ -38,6 +38,7 @@ export interface DispatchRoundParts {
   storage: DurableObjectStorage;
   db: Database;
   counters: Counters;
+  gauges: RunGauges;
   memory: RunMemory;
   tenants: TenantStore;
   jobs: JobStore;
@@ -47,11 +48,6 @@ export interface DispatchRoundParts {
   transaction: Transaction;
   /** When a run some waiting worker claim could take becomes ready (worker-operations.ts). */
   workerWake: () => number | null;
-}
-
-/** The tenant's cap on runs queued or running. */
-export function maxInFlight(tenant: TenantRow): number {
-  return tenant.maxInFlight ?? TIERS[tenant.tier].max_in_flight;
 }
 
 export class DispatchRound {
@@ -66,7 +62,7 @@ export class DispatchRound {
     const { pruned, messages, sendable, express } = transaction(() => {
       for (const run of expired) attempts.expireLease(run, now);
       // After the expiries: waiting runs and the round's new runs share the capacity (send-budget.ts).
-      const queued = this.runsIn("queued");
+      const queued = this.parts.gauges.runsIn("queued");
       const express = Math.max(0, EXPRESS_SHARE - queued);
       const capacity = this.sendCapacity(maxInFlight, queued);
       const ready =
@@ -143,7 +139,8 @@ export class DispatchRound {
     if (this.sendCapacity(maxInFlight(tenant)) > 0) {
       candidates.push(runs.nextDispatchAt(this.lowestSendableRank()));
     }
-    if (maxInFlight(tenant) - this.inFlight() > 0) candidates.push(this.parts.workerWake());
+    if (maxInFlight(tenant) - this.parts.gauges.inFlight() > 0)
+      candidates.push(this.parts.workerWake());
     const flushAt = this.parts.counters.flushDueAt();
     if (flushAt !== null) candidates.push(flushAt);
     const times = candidates.filter((t): t is number => t !== null);
@@ -169,40 +166,19 @@ export class DispatchRound {
   }
 
   /**
-   * Runs queued or running, from the transactional `scheduler_runs` gauge: six key lookups instead
-   * of counting up to `max_in_flight` index rows on every request and alarm.
-   */
-  inFlight(): number {
-    let total = 0;
-    for (const status of IN_FLIGHT_STATUSES) total += this.runsIn(status);
-    return total;
-  }
-
-  /** Runs of `status` (all priorities), from the gauge. */
-  runsIn(status: RunStatus): number {
-    const { counters, db } = this.parts;
-    let total = 0;
-    for (const priority of PRIORITIES)
-      total += counters.value(db, "scheduler_runs", { status, priority });
-    return total;
-  }
-
-  /**
    * Strict priority under load: while runs of a priority wait in the queues, lower priorities are
    * not sent, so saturated consumers spend their capacity on the higher priority first.
    */
   private lowestSendableRank(): number {
-    const { counters, db } = this.parts;
     for (const priority of PRIORITIES) {
-      if (counters.value(db, "scheduler_runs", { status: "queued", priority }) > 0)
-        return PRIORITY_RANK[priority];
+      if (this.parts.gauges.runsOf("queued", priority) > 0) return PRIORITY_RANK[priority];
     }
     return PRIORITIES.length - 1;
   }
 
   /** How many runs one alarm round may send: the in-flight cap, the queued share, the batch bound. */
-  private sendCapacity(maxInFlight: number, queued = this.runsIn("queued")): number {
-    const running = this.runsIn("running");
+  private sendCapacity(maxInFlight: number, queued = this.parts.gauges.runsIn("queued")): number {
+    const running = this.parts.gauges.runsIn("running");
     return Math.min(ALARM_BATCH, maxInFlight - queued - running, MAX_QUEUED_PER_TENANT - queued);
   }
 

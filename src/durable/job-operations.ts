@@ -13,14 +13,14 @@ import { sha256Hex } from "../domain/secrets";
 import { assertJobQuota, assertTierAllows, type TieredJob } from "../domain/tier-rules";
 import { TIERS } from "../domain/tiers";
 import { log } from "../observability/log";
-import type { Transaction } from "./database";
-import type { IdempotencyKeyStore } from "./idempotency-key-store";
-import type { JobStore } from "./job-store";
-import type { RunLifecycle } from "./run-lifecycle";
-import type { JobRow } from "./schema";
-import { graphOf } from "./task-graph";
-import type { TenantStore } from "./tenant-store";
-import { iso, type Page, runView } from "./views";
+import { graphOf } from "./graphs/task-graph";
+import type { IdempotencyKeyStore } from "./jobs/idempotency-key-store";
+import type { JobStore } from "./jobs/job-store";
+import type { RunLifecycle } from "./lifecycle/run-lifecycle";
+import type { Transaction } from "./storage/database";
+import type { JobRow } from "./storage/schema";
+import { iso, type Page, runView } from "./storage/views";
+import type { TenantStore } from "./tenant/tenant-store";
 
 export class JobOperations {
   constructor(

@@ -6,16 +6,16 @@ import type { RunDetailView, RunListQuery, RunView } from "../contract/run";
 import { fail } from "../domain/problem";
 import { ACTIVE_RUN_STATUSES } from "../domain/run-status";
 import type { AttemptResult, ClaimRequest, ClaimResponse } from "../queues/messages";
-import type { AttemptStore } from "./attempt-store";
-import type { Transaction } from "./database";
-import type { JobStore } from "./job-store";
-import type { RunLifecycle } from "./run-lifecycle";
-import type { RunStore } from "./run-store";
-import { isOccurrence, isTask } from "./run-store";
-import type { RunRow } from "./schema";
-import { graphOf } from "./task-graph";
-import type { TenantStore } from "./tenant-store";
-import { attemptView, type Page, runExtras, runView, taskRunView } from "./views";
+import { graphOf } from "./graphs/task-graph";
+import type { JobStore } from "./jobs/job-store";
+import type { RunLifecycle } from "./lifecycle/run-lifecycle";
+import type { AttemptStore } from "./runs/attempt-store";
+import type { RunStore } from "./runs/run-store";
+import { isOccurrence, isTask } from "./runs/run-store";
+import type { Transaction } from "./storage/database";
+import type { RunRow } from "./storage/schema";
+import { attemptView, type Page, runExtras, runView, taskRunView } from "./storage/views";
+import type { TenantStore } from "./tenant/tenant-store";
 
 export class RunOperations {
   constructor(

@@ -9,23 +9,30 @@ import type { TokenScope } from "../contract/tenant";
 import { IdGenerator } from "../domain/ids";
 import { fail, type Outcome, ProblemError } from "../domain/problem";
 import { configureLogging } from "../observability/log";
-import { AttemptStore } from "./attempt-store";
-import { Counters } from "./counters";
-import { applyMigrations, hasSchema, openDatabase, RowMeter, type Transaction } from "./database";
-import { DispatchRound, maxInFlight } from "./dispatch-round";
-import { repairGauges } from "./gauge-check";
-import { IdempotencyKeyStore } from "./idempotency-key-store";
+import { DispatchRound } from "./dispatch-round";
 import { JobOperations } from "./job-operations";
-import { JobStore } from "./job-store";
-import { MinuteStats } from "./minute-stats";
-import { RequestRateLimit } from "./request-rate-limit";
-import { RunLifecycle } from "./run-lifecycle";
-import { RunMemory, readStoredRunMemory } from "./run-memory";
+import { IdempotencyKeyStore } from "./jobs/idempotency-key-store";
+import { JobStore } from "./jobs/job-store";
+import { RunLifecycle } from "./lifecycle/run-lifecycle";
+import { Counters } from "./metrics/counters";
+import { repairGauges } from "./metrics/gauge-check";
+import { MinuteStats } from "./metrics/minute-stats";
+import { RunGauges } from "./metrics/run-gauges";
 import { RunOperations } from "./run-operations";
-import { RunStore } from "./run-store";
-import { type Credential, TenantStore } from "./tenant-store";
-import { WORKER_LEASE_MS } from "./worker-attempts";
+import { AttemptStore } from "./runs/attempt-store";
+import { RunMemory, readStoredRunMemory } from "./runs/run-memory";
+import { RunStore } from "./runs/run-store";
+import {
+  applyMigrations,
+  hasSchema,
+  openDatabase,
+  RowMeter,
+  type Transaction,
+} from "./storage/database";
+import { RequestRateLimit } from "./tenant/request-rate-limit";
+import { type Credential, maxInFlight, TenantStore } from "./tenant/tenant-store";
 import { WorkerOperations } from "./worker-operations";
+import { WORKER_LEASE_MS } from "./workers/worker-attempts";
 
 export abstract class TenantObject extends DurableObject<Env> {
   // Storage: the object's SQLite through drizzle (metered), and what is kept in memory beside it.
@@ -35,6 +42,7 @@ export abstract class TenantObject extends DurableObject<Env> {
   protected readonly memory = new RunMemory();
   protected readonly leases = this.memory.leases;
   protected readonly db = openDatabase(this.ctx.storage, this.meter);
+  protected readonly gauges = new RunGauges(this.counters, this.db);
   protected readonly ids = new IdGenerator();
   protected readonly tenants = new TenantStore(this.db);
   protected readonly jobs = new JobStore(this.db, this.ids, this.counters);
@@ -78,6 +86,7 @@ export abstract class TenantObject extends DurableObject<Env> {
     storage: this.ctx.storage,
     db: this.db,
     counters: this.counters,
+    gauges: this.gauges,
     memory: this.memory,
     tenants: this.tenants,
     jobs: this.jobs,
@@ -97,7 +106,7 @@ export abstract class TenantObject extends DurableObject<Env> {
     leases: this.leases,
     counters: this.counters,
     transaction: this.transact,
-    capacity: (): number => maxInFlight(this.tenants.require()) - this.round.inFlight(),
+    capacity: (): number => maxInFlight(this.tenants.require()) - this.gauges.inFlight(),
   });
   protected initialized = false;
 

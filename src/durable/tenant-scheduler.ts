@@ -29,14 +29,13 @@ import type {
 import { fail, type Outcome } from "../domain/problem";
 import type { TierName } from "../domain/tiers";
 import type { AttemptResult, ClaimRequest, ClaimResponse } from "../queues/messages";
-import { applyMigrations } from "./database";
-import { maxInFlight } from "./dispatch-round";
-import { renderTenantMetrics } from "./metrics";
-import type { MinutePoint } from "./minute-stats";
+import { renderTenantMetrics } from "./metrics/metrics";
+import type { MinutePoint } from "./metrics/minute-stats";
+import { applyMigrations } from "./storage/database";
+import { iso, type Page, tenantView } from "./storage/views";
+import { type Credential, maxInFlight } from "./tenant/tenant-store";
+import { tenantUsage } from "./tenant/tenant-usage";
 import { TenantObject } from "./tenant-object";
-import type { Credential } from "./tenant-store";
-import { tenantUsage } from "./tenant-usage";
-import { iso, type Page, tenantView } from "./views";
 
 export class TenantScheduler extends TenantObject {
   // ---- admin surface (the Worker checked the admin token) ----
@@ -63,8 +62,8 @@ export class TenantScheduler extends TenantObject {
   /** Jobs by status, runs in flight, waiting and dead, 429s in the last hour. */
   async getTenantUsage(): Promise<Outcome<TenantUsage>> {
     return this.adminCall(() => {
-      const { db, counters, round, minuteStats } = this;
-      return tenantUsage(this.tenants.require(), { db, counters, round, minuteStats }, Date.now());
+      const { db, counters, gauges, minuteStats } = this;
+      return tenantUsage(this.tenants.require(), { db, counters, gauges, minuteStats }, Date.now());
     });
   }
 
@@ -197,7 +196,7 @@ export class TenantScheduler extends TenantObject {
       const tenant = this.tenants.require();
       const samples = this.counters.read(this.db);
       return renderTenantMetrics(tenant.id, samples, {
-        inFlight: this.round.inFlight(),
+        inFlight: this.gauges.inFlight(),
         maxInFlight: maxInFlight(tenant),
         gauges: this.workers.gauges(),
       });

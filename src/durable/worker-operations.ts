@@ -13,20 +13,20 @@ import type {
   WorkerView,
 } from "../contract/worker";
 import { fail } from "../domain/problem";
-import type { AttemptStore } from "./attempt-store";
-import type { Counters } from "./counters";
-import type { Database, Transaction } from "./database";
-import type { JobStore } from "./job-store";
-import type { LeaseTable } from "./lease-table";
-import { PoolRuns } from "./pool-runs";
-import type { RunLifecycle } from "./run-lifecycle";
-import { RunLog } from "./run-log";
-import type { RunStore } from "./run-store";
-import type { RunRow } from "./schema";
-import { runView } from "./views";
-import { WorkerAttempts, type WorkerReport } from "./worker-attempts";
-import { WorkerClaims } from "./worker-claims";
-import { WorkerRegistry } from "./worker-registry";
+import type { JobStore } from "./jobs/job-store";
+import type { RunLifecycle } from "./lifecycle/run-lifecycle";
+import type { Counters } from "./metrics/counters";
+import type { AttemptStore } from "./runs/attempt-store";
+import type { LeaseTable } from "./runs/lease-table";
+import { RunLog } from "./runs/run-log";
+import type { RunStore } from "./runs/run-store";
+import type { Database, Transaction } from "./storage/database";
+import type { RunRow } from "./storage/schema";
+import { runView } from "./storage/views";
+import { PoolRuns } from "./workers/pool-runs";
+import { WorkerAttempts, type WorkerReport } from "./workers/worker-attempts";
+import { WorkerClaims } from "./workers/worker-claims";
+import { WorkerRegistry } from "./workers/worker-registry";
 
 export interface WorkerOperationsParts {
   tenantId: () => string;

@@ -1,9 +1,9 @@
 /** Direct access to a tenant's object for tests that simulate time passing or a dead consumer. */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import type { JobStore } from "../../src/durable/job-store";
-import type { RunLifecycle } from "../../src/durable/run-lifecycle";
-import type { RunStore } from "../../src/durable/run-store";
+import type { JobStore } from "../../src/durable/jobs/job-store";
+import type { RunLifecycle } from "../../src/durable/lifecycle/run-lifecycle";
+import type { RunStore } from "../../src/durable/runs/run-store";
 import type { RunMessage } from "../../src/queues/messages";
 
 export function schedulerStub(tenantId: string) {

@@ -1,0 +1,191 @@
+/**
+ * A pull worker's attempts: started by a claim, kept alive by heartbeats, ended by its report.
+ * A report or heartbeat must name the run's current attempt and the worker that holds it;
+ * anything else is a 409 that changes nothing. Outcomes (succeeded, retrying, dead) are the same
+ * code as for webhooks (`AttemptLifecycle.report`). Synchronous; callers wrap changes in transactions.
+ */
+import type { ClaimedRun, LeaseAnswer } from "../../contract/worker";
+import { LIMITS } from "../../domain/limits";
+import { fail } from "../../domain/problem";
+import type { AttemptResult } from "../../queues/messages";
+import { RUNNING_LEASE_MARGIN_MS } from "../dispatch/run-dispatch";
+import type { TaskGraph } from "../graphs/task-graph";
+import type { JobStore } from "../jobs/job-store";
+import type { AttemptLifecycle } from "../lifecycle/attempt-lifecycle";
+import { firesOnSchedule } from "../lifecycle/attempt-lifecycle";
+import type { Counters } from "../metrics/counters";
+import type { AttemptStore } from "../runs/attempt-store";
+import type { LeaseTable } from "../runs/lease-table";
+import type { RunLog } from "../runs/run-log";
+import { isTask, type RunStore } from "../runs/run-store";
+import type { AttemptRecord, JobRow, RunRow } from "../storage/schema";
+import { iso } from "../storage/views";
+
+/**
+ * A claim or heartbeat keeps a worker's attempt for the claim's `lease_seconds` (30 s by default).
+ * Renewals live in memory (the lease table) and cost no row write; after a restart every running
+ * worker run gets `WORKER_LEASE_MS` again, time for its worker's next heartbeat.
+ */
+export const WORKER_LEASE_MS = LIMITS.defaultWorkerLeaseSeconds * 1000;
+
+export type WorkerReport =
+  | { kind: "complete"; worker_id: string; attempt: number; result?: unknown }
+  | { kind: "fail"; worker_id: string; attempt: number; error: string; retryable: boolean };
+
+export class WorkerAttempts {
+  /** Lease length per claimed run (the claim's `lease_seconds`); absent means the default. */
+  private readonly leaseMs = new Map<string, number>();
+
+  constructor(
+    private readonly jobs: JobStore,
+    private readonly runs: RunStore,
+    private readonly attemptStore: AttemptStore,
+    private readonly outcomes: AttemptLifecycle,
+    private readonly leases: LeaseTable,
+    private readonly counters: Counters,
+    private readonly runLog: RunLog,
+    private readonly graph: TaskGraph,
+  ) {}
+
+  /** Starts the next attempt of a ready worker run for `workerId`. */
+  start(run: RunRow, workerId: string, leaseMs: number, now: number): ClaimedRun {
+    const job = this.jobs.forRun(run) as JobRow;
+    const attempt = run.attempt + 1;
+    this.leaseMs.set(run.id, leaseMs);
+    const lease = leaseUntil(now, leaseMs, now, job);
+    const waitedMs = Math.max(0, now - (run.dispatchAt ?? now));
+    this.runs.transition(run, "running", {
+      attempt,
+      startedAt: run.startedAt ?? now,
+      dispatchAt: null,
+      workerId,
+      leaseExpiresAt: lease,
+      progress: null,
+      ...this.attemptStore.begin(run, attempt, now, workerId),
+    });
+    this.runLog.debug("attempt.started", run, { attempt, worker_id: workerId, pool: run.pool });
+    this.counters.observe(
+      "scheduler_worker_claim_lag_seconds",
+      { pool: run.pool ?? "" },
+      waitedMs / 1000,
+    );
+    if (attempt === 1 && firesOnSchedule(run)) {
+      this.counters.observe(
+        "scheduler_fire_lag_seconds",
+        { priority: run.priority },
+        Math.max(0, now - run.scheduledFor) / 1000,
+      );
+    }
+    const target = job.target.type === "worker" ? job.target : null;
+    return {
+      run_id: run.id,
+      attempt,
+      job_id: run.jobId,
+      pool: run.pool ?? "",
+      payload: target?.payload ?? null,
+      checkpoint: run.checkpoint ?? null,
+      lease_expires_at: iso(lease),
+      timeout_seconds: job.timeoutSeconds,
+      scheduled_for: iso(run.scheduledFor),
+      priority: run.priority,
+      task: isTask(run) ? this.graph.envelope(run) : null,
+    };
+  }
+
+  /** Renews the lease of the worker's current attempt; saves a checkpoint or progress if given. */
+  heartbeat(
+    run: RunRow,
+    input: { worker_id: string; attempt: number; checkpoint?: unknown; progress?: unknown },
+    now: number,
+  ): LeaseAnswer {
+    const record = this.assertCurrent(run, input.worker_id, input.attempt);
+    const saved: Partial<RunRow> = {};
+    if (input.checkpoint !== undefined) saved.checkpoint = input.checkpoint;
+    if (input.progress !== undefined) saved.progress = input.progress;
+    if (Object.keys(saved).length) this.runs.patch(run, saved);
+    return this.renew(run, record, now);
+  }
+
+  /** The lease answer for one of the worker's attempts (renewed if the run still runs). */
+  renew(run: RunRow, record: AttemptRecord, now: number): LeaseAnswer {
+    const job = this.jobs.forRun(run);
+    const answer = { run_id: run.id, attempt: record.attempt };
+    if (run.status !== "running" || !job) {
+      this.leaseMs.delete(run.id);
+      return {
+        ...answer,
+        lease_expires_at: null,
+        cancel: true,
+        cancel_reason: run.lastError ?? run.status,
+      };
+    }
+    const leaseMs = this.leaseMs.get(run.id) ?? WORKER_LEASE_MS;
+    const lease = leaseUntil(now, leaseMs, record.startedAt, job);
+    this.leases.set(run.id, lease);
+    const cancelReason =
+      job.status === "cancelled" ? "job cancelled" : job.status === "paused" ? "job paused" : null;
+    return {
+      ...answer,
+      lease_expires_at: iso(lease),
+      cancel: cancelReason !== null,
+      cancel_reason: cancelReason,
+    };
+  }
+
+  /**
+   * Records the worker's report. A repeat of a report already recorded for this attempt is
+   * answered as before (idempotent); a report for an attempt that is not the current one is a 409.
+   */
+  report(run: RunRow, report: WorkerReport, now: number): void {
+    const record = run.attemptRecord;
+    const outcome = report.kind === "complete" ? "succeeded" : "failed";
+    if (
+      record?.attempt === report.attempt &&
+      record.workerId === report.worker_id &&
+      record.outcome === outcome
+    ) {
+      return;
+    }
+    this.assertCurrent(run, report.worker_id, report.attempt);
+    this.leaseMs.delete(run.id);
+    const result: AttemptResult = {
+      run_id: run.id,
+      attempt: report.attempt,
+      outcome,
+      status_code: null,
+      started_at: record?.startedAt ?? now,
+      duration_ms: Math.max(0, now - (record?.startedAt ?? now)),
+      response_body:
+        report.kind === "complete" && report.result !== undefined
+          ? JSON.stringify(report.result)
+          : null,
+      error: report.kind === "fail" ? report.error : null,
+      ...(report.kind === "fail" ? { retryable: report.retryable } : {}),
+    };
+    this.outcomes.report(result, now);
+  }
+
+  /** The attempt record when `attempt` is the run's current attempt, running, held by `workerId`. */
+  assertCurrent(run: RunRow, workerId: string, attempt: number): AttemptRecord {
+    const record = run.attemptRecord;
+    if (!record || record.attempt !== attempt || record.outcome !== "running") {
+      const now = record ? `attempt ${record.attempt} is ${record.outcome}` : "no attempt started";
+      throw fail.conflict(
+        `Attempt ${attempt} of run ${run.id} is not current (${now}); stop working on it.`,
+        [{ path: "attempt", message: "not the run's current running attempt" }],
+      );
+    }
+    if (record.workerId !== workerId) {
+      throw fail.conflict(`Run ${run.id} attempt ${attempt} is held by another worker.`, [
+        { path: "worker_id", message: "not the worker holding this attempt" },
+      ]);
+    }
+    return record;
+  }
+}
+
+/** A renewal never reaches past the attempt's timeout (plus the margin to report). */
+function leaseUntil(now: number, leaseMs: number, attemptStartedAt: number, job: JobRow): number {
+  const deadline = attemptStartedAt + job.timeoutSeconds * 1000 + RUNNING_LEASE_MARGIN_MS;
+  return Math.min(now + leaseMs, deadline);
+}

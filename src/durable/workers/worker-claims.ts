@@ -1,0 +1,89 @@
+/**
+ * Claims of pull workers, long polls included. A claim takes ready runs of its pools at once;
+ * when there are none it waits (up to its `wait_seconds`) in a FIFO of waiting claims, which
+ * `serve` tries again whenever runs may have become ready (after each alarm round, which also
+ * wakes at the next moment a run of a waiting pool becomes ready). Everything happens on the
+ * object's single thread, so a run is handed to exactly one claim.
+ */
+import type { ClaimedRun } from "../../contract/worker";
+import type { Transaction } from "../storage/database";
+import type { PoolRuns } from "./pool-runs";
+import type { WorkerAttempts } from "./worker-attempts";
+
+/** Waiting claims held at once; past this a claim answers at once, empty. */
+const MAX_WAITING = 500;
+
+/** What a claim asks for: whose, which pools, how many runs, and for how long it keeps them. */
+export interface ClaimRequestOf {
+  workerId: string;
+  pools: string[];
+  max: number;
+  leaseMs: number;
+}
+
+interface WaitingClaim extends ClaimRequestOf {
+  resolve: (runs: ClaimedRun[]) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class WorkerClaims {
+  private waiting: WaitingClaim[] = [];
+
+  constructor(
+    private readonly poolRuns: PoolRuns,
+    private readonly attempts: WorkerAttempts,
+    private readonly transaction: Transaction,
+    /** How many more runs the tenant's in-flight cap allows now. */
+    private readonly capacity: () => number,
+    /** Whether a worker was drained meanwhile (it then gets nothing). */
+    private readonly draining: (workerId: string) => boolean,
+  ) {}
+
+  /** Up to `max` ready runs of its pools for the worker, started in one transaction. */
+  claim(request: ClaimRequestOf, now: number): ClaimedRun[] {
+    return this.transaction(() => {
+      const take = Math.min(request.max, this.capacity());
+      if (take <= 0) return [];
+      return this.poolRuns
+        .ready(request.pools, now, take)
+        .map((run) => this.attempts.start(run, request.workerId, request.leaseMs, now));
+    });
+  }
+
+  /** Waits up to `waitMs` for runs; resolves with none when the time is up. */
+  wait(request: ClaimRequestOf, waitMs: number): Promise<ClaimedRun[]> {
+    if (waitMs <= 0 || this.waiting.length >= MAX_WAITING) return Promise.resolve([]);
+    return new Promise((resolve) => {
+      const claim: WaitingClaim = {
+        ...request,
+        resolve,
+        timer: setTimeout(() => this.settle(claim, []), waitMs),
+      };
+      this.waiting.push(claim);
+    });
+  }
+
+  /** Hands ready runs to waiting claims, oldest claim first. */
+  serve(now: number): void {
+    for (const claim of [...this.waiting]) {
+      if (this.draining(claim.workerId)) {
+        this.settle(claim, []);
+        continue;
+      }
+      if (this.capacity() <= 0) return;
+      const runs = this.claim(claim, now);
+      if (runs.length) this.settle(claim, runs);
+    }
+  }
+
+  /** The pools some claim waits for (the alarm wakes when one of their runs becomes ready). */
+  waitedPools(): Set<string> {
+    return new Set(this.waiting.flatMap((c) => c.pools));
+  }
+
+  private settle(claim: WaitingClaim, runs: ClaimedRun[]): void {
+    clearTimeout(claim.timer);
+    this.waiting = this.waiting.filter((c) => c !== claim);
+    claim.resolve(runs);
+  }
+}
