@@ -12,6 +12,7 @@ import m0009 from './0009_task_graphs.sql';
 import m0010 from './0010_active_runs_in_memory.sql';
 import m0011 from './0011_runs_without_rowid.sql';
 import m0012 from './0012_run_named_by_job.sql';
+import m0013 from './0013_worker_lease_length.sql';
 
   export default {
     journal,
@@ -28,7 +29,8 @@ m0008,
 m0009,
 m0010,
 m0011,
-m0012
+m0012,
+m0013
     }
   }
   

@@ -1,9 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SendBudget } from "../src/durable/dispatch/send-budget";
-import type { RunRow } from "../src/durable/storage/schema";
 
-const waiting = (rank: number, count: number) =>
-  Array.from({ length: count }, (_, i) => ({ id: `w${rank}-${i}`, priorityRank: rank }) as RunRow);
+const waiting = (rank: number, count: number) => ({ rank, count });
 const message = { run_id: "new" } as never;
 
 describe("one round's send budget", () => {
@@ -12,24 +10,24 @@ describe("one round's send budget", () => {
     expect(budget.admits(1)).toBe(true);
     budget.messages.push(message);
     expect(budget.admits(1)).toBe(false);
-    expect(budget.readyToSend().map((r) => r.id)).toEqual(["w1-0", "w1-1"]);
+    expect(budget.sendWaiting()).toEqual({ rank: 1, limit: 2 });
   });
 
   it("lets new runs of a higher priority take the round from waiting lower ones", () => {
     const budget = new SendBudget(2, waiting(2, 2), 2);
     expect(budget.admits(0)).toBe(true);
     budget.messages.push(message);
-    expect(budget.readyToSend()).toEqual([]);
+    expect(budget.sendWaiting()).toBeNull();
     expect(budget.admits(2)).toBe(false);
   });
 
   it("admits nothing without capacity, and no priority above the strict-priority bound", () => {
-    expect(new SendBudget(0, [], 2).admits(0)).toBe(false);
-    expect(new SendBudget(5, [], 0).admits(1)).toBe(false);
+    expect(new SendBudget(0, null, 2).admits(0)).toBe(false);
+    expect(new SendBudget(5, null, 0).admits(1)).toBe(false);
   });
 
   it("forgets the messages of a job whose materialization rolled back", () => {
-    const budget = new SendBudget(5, [], 2);
+    const budget = new SendBudget(5, null, 2);
     const mark = budget.mark();
     budget.messages.push(message);
     budget.rollback(mark);

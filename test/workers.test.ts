@@ -9,7 +9,8 @@ import {
   waitFor,
 } from "./support/api";
 import { runDetail, waitForRuns } from "./support/runs";
-import { fireAlarm } from "./support/tenant-object";
+import type { LeaseTable } from "../src/durable/runs/lease-table";
+import { fireAlarm, insideScheduler } from "./support/tenant-object";
 import {
   type Claimed,
   claim,
@@ -217,7 +218,7 @@ describe("pull workers: leases, checkpoints and reports", () => {
     expect(dead.data.map((r) => r.id)).toContain(bad!.run_id);
   });
 
-  it("tells a running worker through its heartbeat that its run was cancelled or its job paused", async () => {
+  it("tells a running worker to stop a cancelled run, but lets a paused job's run go on; a retry waits for resume", async () => {
     const tenant = await premiumTenant();
     const token = await workerToken(tenant);
     const cancelledJob = await createWorkerJob(tenant, "stop");
@@ -245,28 +246,93 @@ describe("pull workers: leases, checkpoints and reports", () => {
     });
     const all = await callJson<{ runs: Record<string, any>[] }>(
       `/v1/workers/${worker}/heartbeat`,
-      { token, body: { runs: [{ run_id: cancelled.run_id, attempt: 1 }] } },
+      {
+        token,
+        body: {
+          runs: [
+            { run_id: cancelled.run_id, attempt: 1 },
+            { run_id: paused.run_id, attempt: 1 },
+          ],
+        },
+      },
       200,
     );
     const byRun = new Map(all.runs.map((r) => [r.run_id, r]));
-    expect(byRun.get(paused.run_id)).toMatchObject({ cancel: true, cancel_reason: "job paused" });
+    // Pausing holds what waits; the attempt already running goes on, with its lease renewed.
+    expect(byRun.get(paused.run_id)).toMatchObject({ cancel: false, cancel_reason: null });
+    expect(byRun.get(paused.run_id)?.lease_expires_at).not.toBeNull();
     expect(byRun.get(cancelled.run_id)).toMatchObject({ cancel: true });
-    // The worker stops and reports: the paused job's run waits for resume, the cancelled stays so.
-    await callJson(
-      `/v1/runs/${paused.run_id}/fail`,
-      { token, body: { worker_id: worker, attempt: 1, error: "stopped: job paused" } },
-      200,
-    );
+    // The cancelled run's attempt ends; the run stays cancelled.
     const after = await callJson<Record<string, any>>(
       `/v1/runs/${cancelled.run_id}/complete`,
       { token, body: { worker_id: worker, attempt: 1 } },
       200,
     );
     expect(after.status).toBe("cancelled");
+    // The paused job's attempt fails on its own: its retry is held until the job resumes.
+    await callJson(
+      `/v1/runs/${paused.run_id}/fail`,
+      { token, body: { worker_id: worker, attempt: 1, error: "the command failed" } },
+      200,
+    );
     expect((await runDetail(tenant, paused.run_id)).status).toBe("retrying");
+    expect(await claim(token, { worker_id: worker, pools: ["stop"], max: 1 })).toMatchObject({
+      runs: [],
+    });
     await callJson(`/v1/jobs/${pausedJob.id}/resume`, { token: tenant.token, method: "POST" }, 200);
     const [resumed] = await claimRuns(token, worker, "stop", 1, 30);
     expect(resumed).toMatchObject({ run_id: paused.run_id, attempt: 2 });
+  });
+
+  it("ends a cancelled job's running worker run cancelled, not dead, when its worker stops", async () => {
+    const tenant = await premiumTenant();
+    const token = await workerToken(tenant);
+    const job = await createWorkerJob(tenant, "cancel-job", { retry: { max_attempts: 1 } });
+    const worker = workerId();
+    const [run] = await claimRuns(token, worker, "cancel-job", 1, 30);
+    await callJson(`/v1/jobs/${job.id}`, { token: tenant.token, method: "DELETE" }, 200);
+    const beat = await callJson<Record<string, any>>(
+      `/v1/runs/${run?.run_id}/heartbeat`,
+      { token, body: { worker_id: worker, attempt: 1 } },
+      200,
+    );
+    expect(beat).toMatchObject({ cancel: true, cancel_reason: "job cancelled" });
+    // The bundled worker stops the command and reports the attempt failed.
+    const reported = await callJson<Record<string, any>>(
+      `/v1/runs/${run?.run_id}/fail`,
+      { token, body: { worker_id: worker, attempt: 1, error: "stopped: cancelled" } },
+      200,
+    );
+    expect(reported.status).toBe("cancelled");
+    expect((await runDetail(tenant, run?.run_id as string)).attempts[0]).toMatchObject({
+      outcome: "failed",
+    });
+  });
+
+  it("renews only the runs a worker heartbeat names (a restarted process reusing the id holds none)", async () => {
+    const tenant = await premiumTenant();
+    const token = await workerToken(tenant);
+    await createWorkerJob(tenant, "reuse");
+    const worker = workerId();
+    const [run] = await claimRuns(token, worker, "reuse", 1, 30);
+    const lease = () =>
+      insideScheduler(tenant.id, (internals) =>
+        (internals as unknown as { memory: { leases: LeaseTable } }).memory.leases.get(run.run_id),
+      );
+    const before = await lease();
+    const answer = await callJson<{ runs: unknown[] }>(
+      `/v1/workers/${worker}/heartbeat`,
+      { token, body: { runs: [] } },
+      200,
+    );
+    expect(answer.runs).toEqual([]);
+    expect(await lease()).toBe(before);
+    const named = await callJson<{ runs: { lease_expires_at: string }[] }>(
+      `/v1/workers/${worker}/heartbeat`,
+      { token, body: { runs: [{ run_id: run.run_id, attempt: 1 }] } },
+      200,
+    );
+    expect(Date.parse(named.runs[0]?.lease_expires_at ?? "")).toBeGreaterThanOrEqual(before ?? 0);
   });
 
   it("drains a worker: no new runs, its run in flight finishes; the list shows it", async () => {

@@ -38,7 +38,9 @@ export function parseWallCron(expression: string, path = "schedule.cron"): WallC
   }
   let iterator: CronExpression;
   try {
-    iterator = CronExpressionParser.parse(trimmed, { tz: "UTC", strict: false });
+    // `H` (a hashed value) is derived from the expression itself: a random seed would move a
+    // job's time whenever its expression is parsed again (a restart, a cache eviction).
+    iterator = CronExpressionParser.parse(trimmed, { tz: "UTC", strict: false, hashSeed: trimmed });
   } catch (error) {
     throw fail.invalid(path, `invalid cron expression: ${(error as Error).message}`);
   }

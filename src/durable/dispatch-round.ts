@@ -65,11 +65,15 @@ export class DispatchRound {
       const queued = this.parts.gauges.runsIn("queued");
       const express = Math.max(0, EXPRESS_SHARE - queued);
       const capacity = this.sendCapacity(maxInFlight, queued);
-      const ready =
-        capacity > 0 ? runs.readyToDispatch(now, capacity, this.lowestSendableRank()) : [];
-      const budget = new SendBudget(capacity, ready, this.lowestSendableRank());
+      const lowest = this.lowestSendableRank();
+      const ready = capacity > 0 ? runs.readyToDispatchCount(now, capacity, lowest) : null;
+      const budget = new SendBudget(capacity, ready, lowest);
       for (const job of due) this.materializeIsolated(job, now, budget);
-      const waiting = dispatch.markQueued(budget.readyToSend(), now);
+      // Read after materializing: a new run may have cancelled a waiting one (cancel_other).
+      const send = budget.sendWaiting();
+      const waiting = send
+        ? dispatch.markQueued(runs.readyToDispatch(now, send.limit, send.rank), now)
+        : [];
       this.parts.idempotencyKeys.prune(now);
       return {
         pruned: runs.pruneFinished(this.retentionCutoff(now), ALARM_BATCH),

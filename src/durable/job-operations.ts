@@ -109,13 +109,14 @@ export class JobOperations {
     return this.transaction(() => {
       const changed = this.jobs.applyPatch(job, patch, now);
       if (patch.schedule !== undefined) this.lifecycle.occurrences.rescheduled(job);
+      if (patch.target !== undefined) this.lifecycle.control.retarget(changed, now);
       // The patch already moved the jobs gauge: the reactivated job is counted once, not twice.
       if (job.status === "completed" && changed.status === "active") this.assertQuota(1, 1);
       return this.jobs.view(changed);
     });
   }
 
-  /** Cancels a job: no further runs; its waiting runs become cancelled, a running one finishes. */
+  /** Cancels a job: no further runs; its runs in progress are cancelled (a running attempt finishes, without effect). */
   cancel(id: string): JobView {
     const job = this.jobs.require(id);
     if (job.status === "cancelled") return this.jobs.view(job);
@@ -129,7 +130,7 @@ export class JobOperations {
         updatedAt: now,
       };
       this.jobs.save(cancelled, job);
-      this.lifecycle.control.cancelWaiting(cancelled, now, "job cancelled");
+      this.lifecycle.control.cancelActive(cancelled, now, "job cancelled");
       return this.jobs.view(cancelled);
     });
   }

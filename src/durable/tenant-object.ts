@@ -8,7 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { TokenScope } from "../contract/tenant";
 import { IdGenerator } from "../domain/ids";
 import { fail, type Outcome, ProblemError } from "../domain/problem";
-import { configureLogging } from "../observability/log";
+import { configureLogging, logError } from "../observability/log";
 import { DispatchRound } from "./dispatch-round";
 import { JobOperations } from "./job-operations";
 import { IdempotencyKeyStore } from "./jobs/idempotency-key-store";
@@ -98,6 +98,7 @@ export abstract class TenantObject extends DurableObject<Env> {
   });
   protected readonly workers: WorkerOperations = new WorkerOperations({
     tenantId: () => this.tenants.require().id,
+    admits: (tokenId: string): boolean => this.tenants.stillAdmits(tokenId),
     db: this.db,
     jobs: this.jobs,
     runs: this.runs,
@@ -144,7 +145,12 @@ export abstract class TenantObject extends DurableObject<Env> {
     this.counters.add("scheduler_sqlite_rows_read_total", {}, rows.read);
     this.counters.add("scheduler_sqlite_rows_written_total", {}, rows.written);
     if (mutated) {
-      this.counters.flushIfDue(this.db, this.ctx.storage, Date.now());
+      try {
+        this.counters.flushIfDue(this.db, this.ctx.storage, Date.now());
+      } catch (error) {
+        // The request's own change is committed; its metric deltas stay buffered for the next flush.
+        logError("counters.flush_failed", { tenant_id: this.tenants.get()?.id }, error);
+      }
       await this.round.rearm(immediately);
     } else {
       await this.round.ensureAlarm();

@@ -138,7 +138,7 @@ export class TenantScheduler extends TenantObject {
     );
   }
 
-  /** Cancels a job: no further runs; its waiting runs become cancelled, a running one finishes. */
+  /** Cancels a job: no further runs; its runs in progress end cancelled (a running attempt finishes without effect). */
   async cancelJob(credential: Credential, id: string): Promise<Outcome<JobView>> {
     return this.tenantCall(credential, "write", () => this.jobOperations.cancel(id));
   }
@@ -217,10 +217,18 @@ export class TenantScheduler extends TenantObject {
 
   // ---- pull workers (scope `worker` or `write`) ----
 
-  /** Ready runs of the worker's pools; with `wait_seconds`, waits for some (long poll). */
-  async claimForWorker(credential: Credential, input: ClaimInput): Promise<Outcome<ClaimAnswer>> {
+  /**
+   * Ready runs of the worker's pools; with `wait_seconds`, waits for some (long poll), and before
+   * handing runs to a waiting claim asks `connected` (a function of the Worker holding the
+   * request) whether its client is still there.
+   */
+  async claimForWorker(
+    credential: Credential,
+    input: ClaimInput,
+    connected: () => boolean | Promise<boolean> = () => true,
+  ): Promise<Outcome<ClaimAnswer>> {
     return this.tenantCall(credential, "worker", async () => {
-      const claim = this.workers.claim(input);
+      const claim = this.workers.claim(input, credential.token_id, connected);
       if ("answer" in claim) return claim.answer;
       await this.round.rearm(); // wakes when a run of the waited pools becomes ready
       return claim.waiting;
@@ -297,7 +305,7 @@ export class TenantScheduler extends TenantObject {
     try {
       if (!tenant.suspended) {
         more = await this.round.dispatchDue(Date.now(), maxInFlight(tenant));
-        this.workers.serveWaiting();
+        await this.workers.serveWaiting();
       }
     } finally {
       await this.settle("alarm", true, more);

@@ -25,11 +25,13 @@ import type { RunRow } from "./storage/schema";
 import { runView } from "./storage/views";
 import { PoolRuns } from "./workers/pool-runs";
 import { WorkerAttempts, type WorkerReport } from "./workers/worker-attempts";
-import { WorkerClaims } from "./workers/worker-claims";
+import { type ClientConnected, WorkerClaims } from "./workers/worker-claims";
 import { WorkerRegistry } from "./workers/worker-registry";
 
 export interface WorkerOperationsParts {
   tenantId: () => string;
+  /** Whether requests with token `tokenId` are still served (token not revoked, tenant not suspended). */
+  admits: (tokenId: string) => boolean;
   db: Database;
   jobs: JobStore;
   runs: RunStore;
@@ -66,7 +68,8 @@ export class WorkerOperations {
       this.attempts,
       parts.transaction,
       parts.capacity,
-      (id) => this.registry.get(id)?.draining ?? true,
+      (claim) =>
+        (this.registry.get(claim.workerId)?.draining ?? true) || !parts.admits(claim.tokenId),
     );
   }
 
@@ -74,7 +77,11 @@ export class WorkerOperations {
    * Ready runs for the worker at once, or, when there are none and it asked to wait, a promise of
    * them (`waiting`): the caller re-arms the alarm for the waited pools before awaiting it.
    */
-  claim(input: ClaimInput): { answer: ClaimAnswer } | { waiting: Promise<ClaimAnswer> } {
+  claim(
+    input: ClaimInput,
+    tokenId: string,
+    connected: ClientConnected,
+  ): { answer: ClaimAnswer } | { waiting: Promise<ClaimAnswer> } {
     const now = Date.now();
     const worker = this.parts.transaction(() =>
       this.registry.seen(input.worker_id, input.pools, now),
@@ -82,13 +89,14 @@ export class WorkerOperations {
     if (worker.draining) return { answer: { runs: [], draining: true } };
     const request = {
       workerId: input.worker_id,
+      tokenId,
       pools: input.pools,
       max: input.max,
       leaseMs: input.lease_seconds * 1000,
     };
     const runs = this.claims.claim(request, now);
     if (runs.length || input.wait_seconds <= 0) return { answer: { runs, draining: false } };
-    const waited = this.claims.wait(request, input.wait_seconds * 1000);
+    const waited = this.claims.wait(request, input.wait_seconds * 1000, connected);
     return {
       waiting: waited.then((later) => ({
         runs: later,
@@ -98,8 +106,8 @@ export class WorkerOperations {
   }
 
   /** Hands runs that became ready to waiting claims (after an alarm round). */
-  serveWaiting(): void {
-    this.claims.serve(Date.now());
+  serveWaiting(): Promise<void> {
+    return this.claims.serve();
   }
 
   /** When a run of a pool some claim waits for becomes ready (for the alarm), or null. */
@@ -117,8 +125,10 @@ export class WorkerOperations {
   }
 
   /**
-   * Renews every attempt the worker holds; `held` (runs the worker believes it executes) are
-   * answered too, with `cancel` when one is no longer its own (cancelled, expired, retried).
+   * Renews the attempts the worker names in `held` (the runs it believes it executes), answering
+   * each, with `cancel` when one is no longer its own (cancelled, expired, retried). Runs it does
+   * not name are not renewed, even under its id: a restarted process that reuses the id does not
+   * hold its dead incarnation's runs, which must expire and be retried.
    */
   heartbeatWorker(workerId: string, held: { run_id: string; attempt: number }[]): LeaseAnswer[] {
     const now = Date.now();
@@ -126,13 +136,9 @@ export class WorkerOperations {
     return this.parts.transaction(() => {
       this.registry.seen(workerId, null, now);
       const answers = new Map<string, LeaseAnswer>();
-      for (const run of this.poolRuns.runningOf(workerId)) {
-        if (run.attemptRecord)
-          answers.set(run.id, this.attempts.renew(run, run.attemptRecord, now));
-      }
       for (const { run_id, attempt } of held) {
-        if (answers.has(run_id)) continue;
-        answers.set(run_id, this.heldAnswer(run_id, attempt, workerId, now));
+        if (!answers.has(run_id))
+          answers.set(run_id, this.heldAnswer(run_id, attempt, workerId, now));
       }
       return [...answers.values()];
     });
@@ -147,10 +153,10 @@ export class WorkerOperations {
   }
 
   /** The worker gets no new runs; claims it is waiting on answer at once. */
-  drain(workerId: string): WorkerView {
+  async drain(workerId: string): Promise<WorkerView> {
     const now = Date.now();
     const row = this.parts.transaction(() => this.registry.drain(workerId));
-    this.claims.serve(now);
+    await this.claims.serve();
     return this.registry.view(row, now, this.poolRuns.runningOf(workerId).length);
   }
 

@@ -123,9 +123,13 @@ function assertFits(field: "checkpoint" | "result", value: unknown, max: number)
 
 export function workerRoutes(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  app.openapi(claim, async (c) =>
-    c.json(await tenantCall(c, "claimForWorker", c.req.valid("json")), 200),
-  );
+  app.openapi(claim, async (c) => {
+    // A long poll is served only while its client is still connected (enable_request_signal
+    // makes the signal fire when the client goes away): the object asks before handing out runs.
+    const signal = c.req.raw.signal;
+    const connected = () => !signal.aborted;
+    return c.json(await tenantCall(c, "claimForWorker", c.req.valid("json"), connected), 200);
+  });
   app.openapi(heartbeatRun, async (c) => {
     const input = c.req.valid("json");
     assertFits("checkpoint", input.checkpoint, LIMITS.maxCheckpointBytes);

@@ -9,7 +9,7 @@ import { log } from "../../observability/log";
 import type { TaskGraph } from "../graphs/task-graph";
 import type { JobStore } from "../jobs/job-store";
 import type { RunLog } from "../runs/run-log";
-import { isOccurrence, isTask, type RunStore } from "../runs/run-store";
+import { isOccurrence, isTask, poolOf, type RunStore } from "../runs/run-store";
 import type { JobRow, RunRow } from "../storage/schema";
 
 export class RunControl {
@@ -40,22 +40,21 @@ export class RunControl {
   }
 
   /**
-   * Cancels the job's runs that wait (a running attempt finishes and is recorded). One log line for
-   * all of them; there are at most `maxActiveRunsPerJob`.
+   * Cancels every run of the job in progress (the job was cancelled): waiting ones never go, and a
+   * running attempt finishes where it runs, recorded, without changing its run (a pull worker is
+   * told `cancel` at its next heartbeat). One log line for all of them; there are at most
+   * `maxActiveRunsPerJob`.
    */
-  cancelWaiting(job: JobRow, now: number, reason: string): void {
-    // A graph occurrence is `running` while its tasks wait or run: it is cancelled with them.
-    const waiting = this.runs
-      .activeOfJob(job.id)
-      .filter((r) => r.status !== "running" || isOccurrence(r));
-    for (const run of waiting) this.markCancelled(run, now, reason);
-    if (waiting.length) {
+  cancelActive(job: JobRow, now: number, reason: string): void {
+    const active = this.runs.activeOfJob(job.id);
+    for (const run of active) this.markCancelled(run, now, reason);
+    if (active.length) {
       log("runs.cancelled", {
         tenant_id: this.tenantId(),
         job_id: job.id,
         reason,
-        count: waiting.length,
-        run_ids: waiting.map((r) => r.id),
+        count: active.length,
+        run_ids: active.map((r) => r.id),
       });
     }
   }
@@ -94,7 +93,26 @@ export class RunControl {
       dispatchAt: job.status === "paused" ? null : now,
       finishedAt: null,
       lastError: null,
+      // The job's target may have changed since the run died: the replay goes where it is now.
+      pool: poolOf(job),
     });
+  }
+
+  /**
+   * The job's target changed kind or pool: its runs that have not started follow it (a queued
+   * webhook run is recalled from the queue: its message will be dropped). A running attempt
+   * finishes where it started; a retry after it goes to the new target (`AttemptLifecycle`).
+   */
+  retarget(job: JobRow, now: number): void {
+    const pool = poolOf(job);
+    const dispatchAt = job.status === "paused" ? null : now;
+    for (const run of this.runs.activeOfJob(job.id)) {
+      if (isOccurrence(run) || run.pool === pool) continue;
+      if (run.status === "queued")
+        this.runs.transition(run, "pending", { pool, dispatchAt, leaseExpiresAt: null });
+      else if (run.status === "pending" || run.status === "retrying")
+        this.runs.patch(run, { pool });
+    }
   }
 
   /** Holds back the job's waiting runs (pause); queued ones are recalled (their messages will be dropped). */

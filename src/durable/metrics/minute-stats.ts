@@ -51,6 +51,16 @@ export class MinuteStats {
     this.bump(`${minuteOf(now)}|lag|${bucket}`, 1);
   }
 
+  /** A copy of what is buffered, to undo the rollups of work that is rolled back. */
+  snapshot(): { pending: Map<string, number>; persistedAt: number } {
+    return { pending: new Map(this.pending), persistedAt: this.persistedAt };
+  }
+
+  restore(snapshot: { pending: Map<string, number>; persistedAt: number }): void {
+    this.pending = snapshot.pending;
+    this.persistedAt = snapshot.persistedAt;
+  }
+
   /** When buffered rollups are to be written (the alarm wakes for it), or null. */
   dueAt(): number | null {
     return this.pending.size ? this.persistedAt + PERSIST_MS : null;

@@ -37,6 +37,11 @@ export class ActiveRuns {
     this.journal.record(["remove", jobId, runId]);
   }
 
+  /** Every run in progress with its job: for checks (the simulation), not the hot path. */
+  entries(): { id: string; jobId: string }[] {
+    return [...this.byJob].flatMap(([jobId, ids]) => [...ids].map((id) => ({ id, jobId })));
+  }
+
   /** The job's runs in progress, oldest id first (at most `LIMITS.maxActiveRunsPerJob`). */
   of(jobId: string): string[] {
     return [...(this.byJob.get(jobId) ?? [])].sort();

@@ -67,6 +67,23 @@ export class DispatchTable {
     return [];
   }
 
+  /**
+   * The priority rank `ready` would read from, and how many runs of it are ready (at most
+   * `limit`), without reading anything else; null when none is ready.
+   */
+  readyCount(now: number, limit: number, maxRank: number): { rank: number; count: number } | null {
+    for (let rank = 0; rank <= Math.min(maxRank, RANKS - 1); rank++) {
+      const count = this.peekReady(rank, now, limit).length;
+      if (count) return { rank, count };
+    }
+    return null;
+  }
+
+  /** Up to `limit` runs of priority `rank` ready at `now`, oldest dispatch time first. */
+  readyOfRank(now: number, limit: number, rank: number): string[] {
+    return this.peekReady(rank, now, limit);
+  }
+
   /** The earliest dispatch time of ranks 0..maxRank, or null. */
   earliest(maxRank: number): number | null {
     let earliest: number | null = null;

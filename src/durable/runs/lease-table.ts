@@ -28,6 +28,16 @@ export class LeaseTable {
     else this.leases.set(runId, expiresAt);
   }
 
+  /** Every lease, by run id: for checks (the simulation), not the hot path. */
+  entries(): Map<string, number> {
+    return new Map(this.leases);
+  }
+
+  /** The lease of run `runId`, or undefined. */
+  get(runId: string): number | undefined {
+    return this.leases.get(runId);
+  }
+
   /** The earliest lease end, or null. At most the tenant's in-flight cap of entries. */
   earliest(): number | null {
     let earliest: number | null = null;

@@ -48,13 +48,14 @@ export interface StoredRunMemory {
 /**
  * What the in-memory tables (run-memory.ts) hold, from one scan of the runs when the object
  * starts: leases, runs in progress per job (not tasks), runs waiting for the queues. A worker's
- * heartbeats renew its leases in memory only, so a running worker run gets at least
- * `workerGraceMs` from `now`: time for its next heartbeat to arrive.
+ * heartbeats renew its leases in memory only, so a running worker run gets its lease length
+ * (`lease_ms`, `defaultWorkerLeaseMs` for rows from before it was stored) again from `now`:
+ * never less than its worker was last told, and time for its next heartbeat to arrive.
  */
 export function readStoredRunMemory(
   db: Database,
   now: number,
-  workerGraceMs: number,
+  defaultWorkerLeaseMs: number,
 ): StoredRunMemory {
   const rows = db
     .select({
@@ -66,6 +67,7 @@ export function readStoredRunMemory(
       rank: runs.priorityRank,
       dispatchAt: runs.dispatchAt,
       leaseExpiresAt: runs.leaseExpiresAt,
+      leaseMs: runs.leaseMs,
     })
     .from(runs)
     .where(
@@ -80,7 +82,8 @@ export function readStoredRunMemory(
   for (const r of rows) {
     if (r.leaseExpiresAt !== null) {
       const worker = r.pool !== null && r.status === "running";
-      const at = worker ? Math.max(r.leaseExpiresAt, now + workerGraceMs) : r.leaseExpiresAt;
+      const renewed = now + (r.leaseMs ?? defaultWorkerLeaseMs);
+      const at = worker ? Math.max(r.leaseExpiresAt, renewed) : r.leaseExpiresAt;
       stored.leases.push({ id: r.id, lease_expires_at: at });
     }
     if (isActiveStatus(r.status) && r.taskKey === null)

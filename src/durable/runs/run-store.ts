@@ -38,7 +38,7 @@ export class RunStore {
   /** Prepared once: the hottest statements skip drizzle's query building on every call. */
   private readonly byId;
   private readonly inserted;
-  private readonly updates = new Map<string, { run(values: Record<string, unknown>): unknown }>();
+  private readonly updates = new Map<string, { all(values: Record<string, unknown>): unknown[] }>();
 
   constructor(
     private readonly db: Database,
@@ -98,6 +98,7 @@ export class RunStore {
       dispatchAt: terminal || queued || graph ? null : init.dispatchAt,
       leaseExpiresAt: queued ? (init.leaseExpiresAt ?? null) : null,
       workerId: null,
+      leaseMs: null,
       startedAt: init.status === "running" ? now : null,
       finishedAt: terminal ? now : null,
       lastError:
@@ -109,7 +110,7 @@ export class RunStore {
             : null),
       createdAt: now,
       attemptRecord: null,
-      pool: job.target.type === "worker" ? job.target.pool : null,
+      pool: poolOf(job),
       checkpoint: null,
       progress: null,
       parentId: graph ? id : null,
@@ -145,12 +146,13 @@ export class RunStore {
       dispatchAt,
       leaseExpiresAt: null,
       workerId: null,
+      leaseMs: null,
       startedAt: null,
       finishedAt: null,
       lastError: null,
       createdAt: now,
       attemptRecord: null,
-      pool: job.target.type === "worker" ? job.target.pool : null,
+      pool: poolOf(job),
       checkpoint: null,
       progress: null,
       parentId: parent.id,
@@ -218,39 +220,47 @@ export class RunStore {
     this.countIn(run, run.status, -1);
     this.countIn(run, to, 1);
     // Only the changed columns: rewriting all of them would rewrite every index entry of the row.
-    this.updateColumns(run.id, { ...fields, status: to });
+    // Compare-and-set on the status: a caller holding a stale copy of the row (one another change
+    // moved on meanwhile) would otherwise write a change the state machine never allowed.
+    this.updateColumns(run.id, { ...fields, status: to }, run.status);
+    const changed = { ...run, ...fields, status: to };
     if (fields.leaseExpiresAt !== undefined) this.leases.set(run.id, fields.leaseExpiresAt);
-    if (fields.dispatchAt !== undefined) this.trackWaiting(run, fields.dispatchAt);
+    if (fields.dispatchAt !== undefined || fields.pool !== undefined)
+      this.trackWaiting(changed, changed.dispatchAt);
     this.trackActive(run, to);
-    return { ...run, ...fields, status: to };
+    return changed;
   }
 
   /**
    * Writes the given columns of run `id` (undefined ones are left alone, as drizzle's `set` does)
-   * with a statement prepared once per set of columns: a handful of shapes serve every status change.
+   * with a statement prepared once per set of columns: a handful of shapes serve every status
+   * change. With `from`, only a row still in status `from` is written, else it throws.
    */
-  private updateColumns(id: string, fields: Partial<RunRow>): void {
+  private updateColumns(id: string, fields: Partial<RunRow>, from?: RunStatus): void {
     const columns = Object.keys(fields)
       .filter((k) => fields[k as keyof RunRow] !== undefined)
       .sort();
-    const shape = columns.join(",");
+    const shape = `${columns.join(",")}${from ? "|from" : ""}`;
     let statement = this.updates.get(shape);
     if (!statement) {
       const set = Object.fromEntries(columns.map((k) => [k, sql.placeholder(k)]));
+      const where = eq(runs.id, sql.placeholder("runId"));
       statement = this.db
         .update(runs)
         .set(set as Partial<RunRow>)
-        .where(eq(runs.id, sql.placeholder("runId")))
+        .where(from ? and(where, eq(runs.status, sql.placeholder("from"))) : where)
+        .returning({ id: runs.id })
         .prepare();
       this.updates.set(shape, statement);
     }
-    statement.run({ ...fields, runId: id });
+    const written = statement.all({ ...fields, runId: id, from });
+    if (from && written.length === 0)
+      throw new Error(`run ${id} is no longer ${from}: a status change from a stale copy`);
   }
 
   /** Keeps the in-memory dispatch table (dispatch-table.ts) in step; a worker run waits in its pool. */
   private trackWaiting(run: RunRow, dispatchAt: number | null): void {
-    if (run.pool !== null) return;
-    this.waiting.set(run.id, run.priorityRank, dispatchAt);
+    this.waiting.set(run.id, run.priorityRank, run.pool === null ? dispatchAt : null);
   }
 
   /** Keeps the in-memory runs in progress per job (active-runs.ts) in step with `status`. */
@@ -281,9 +291,11 @@ export class RunStore {
   /** Changes fields that are not the status (a held run released, a lease renewed). */
   patch(run: RunRow, fields: Partial<Omit<RunRow, "status" | "id">>): RunRow {
     this.updateColumns(run.id, fields);
+    const changed = { ...run, ...fields };
     if (fields.leaseExpiresAt !== undefined) this.leases.set(run.id, fields.leaseExpiresAt);
-    if (fields.dispatchAt !== undefined) this.trackWaiting(run, fields.dispatchAt);
-    return { ...run, ...fields };
+    if (fields.dispatchAt !== undefined || fields.pool !== undefined)
+      this.trackWaiting(changed, changed.dispatchAt);
+    return changed;
   }
 
   /**
@@ -298,12 +310,21 @@ export class RunStore {
   }
 
   /**
-   * Runs ready to send at `now`, oldest first, from the highest priority that has any, up to
-   * `maxRank`. Strict priority: lower priorities wait while a higher one is being sent.
+   * How many runs are ready to send at `now` (up to `limit`) and of which priority: the highest
+   * that has any, up to `maxRank` (strict priority). Reads no rows.
    */
-  readyToDispatch(now: number, limit: number, maxRank = 2): RunRow[] {
+  readyToDispatchCount(
+    now: number,
+    limit: number,
+    maxRank = 2,
+  ): { rank: number; count: number } | null {
+    return this.waiting.readyCount(now, limit, maxRank);
+  }
+
+  /** Up to `limit` runs of priority `rank` ready to send at `now`, oldest first. */
+  readyToDispatch(now: number, limit: number, rank: number): RunRow[] {
     return this.waiting
-      .ready(now, limit, maxRank)
+      .readyOfRank(now, limit, rank)
       .map((id) => this.get(id))
       .filter((r): r is RunRow => r !== undefined);
   }
@@ -333,23 +354,29 @@ export class RunStore {
   /**
    * When one of the oldest runs becomes prunable (its finish plus `retentionMs`), or null. Looks at
    * the 10 oldest ids only: were they all unfinished (held or long-running), pruning still happens
-   * in the alarm rounds that other work causes.
+   * in the alarm rounds that other work causes. Tasks are pruned with their occurrence, so they
+   * are not looked at.
    */
   nextPruneAt(retentionMs: number): number | null {
     const oldest = this.db
       .select({ finishedAt: runs.finishedAt })
       .from(runs)
+      .where(NOT_A_TASK_ROW)
       .orderBy(asc(runs.id))
       .limit(10)
       .all();
     const finished = oldest.map((r) => r.finishedAt).filter((t): t is number => t !== null);
-    return finished.length ? Math.min(...finished) + retentionMs : null;
+    // The first instant at which `pruneFinished` takes it (it prunes runs finished strictly
+    // before the cutoff); an alarm set to the instant itself would find nothing and fire again.
+    return finished.length ? Math.min(...finished) + retentionMs + 1 : null;
   }
 
   /**
-   * Deletes up to `limit` runs finished before `cutoff`, with their attempts; returns how many.
-   * Walks the primary key from the oldest id, bounded to runs created before `cutoff` (a run
-   * cannot finish before it was created), so no index on the finish time has to be written.
+   * Deletes runs finished before `cutoff` (about `limit` at most), with their attempts; returns
+   * how many. Walks the primary key from the oldest id, bounded to runs created before `cutoff`
+   * (a run cannot finish before it was created), so no index on the finish time has to be
+   * written. A graph's tasks go with their occurrence, never before it: an occurrence that has not
+   * finished still needs its finished tasks (their results feed the tasks after them).
    */
   pruneFinished(cutoff: number, limit: number): number {
     const old = this.db
@@ -365,18 +392,30 @@ export class RunStore {
           lt(runs.id, idFloor("run", cutoff)),
           isNotNull(runs.finishedAt),
           lt(runs.finishedAt, cutoff),
+          NOT_A_TASK_ROW,
         ),
       )
       .orderBy(asc(runs.id))
       .limit(limit)
       .all();
-    for (const part of chunks(old, 90)) {
+    const doomed: {
+      id: string;
+      status: RunStatus;
+      priority: RunRow["priority"];
+      parentId: string | null;
+    }[] = [];
+    for (const run of old) {
+      if (doomed.length >= limit) break;
+      doomed.push(run);
+      if (run.parentId === run.id) doomed.push(...this.tasksOf(run.id));
+    }
+    for (const part of chunks(doomed, 90)) {
       const ids = part.map((r) => r.id);
       this.db.delete(attempts).where(inArray(attempts.runId, ids)).run();
       this.db.delete(runs).where(inArray(runs.id, ids)).run();
     }
-    for (const run of old) this.countIn(run as RunRow, run.status, -1);
-    return old.length;
+    for (const run of doomed) this.countIn(run as RunRow, run.status, -1);
+    return doomed.length;
   }
 
   /** A page of runs, newest first (run-list.ts has the index paths per filter). */
@@ -392,6 +431,14 @@ export class RunStore {
       },
     );
   }
+}
+
+/** Plain runs and graph occurrences, not tasks (the WHERE, in SQL). */
+const NOT_A_TASK_ROW = sql`(parent_id is null or parent_id = id)`;
+
+/** The pool a run of `job` waits in (a worker target), or null (sent to the queues). */
+export function poolOf(job: JobRow): string | null {
+  return job.target.type === "worker" ? job.target.pool : null;
 }
 
 /** A graph occurrence (the parent run of a graph job's tasks) names itself as parent. */

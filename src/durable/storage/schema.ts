@@ -132,6 +132,11 @@ export const runs = sqliteTable(
      */
     leaseExpiresAt: integer("lease_expires_at"),
     workerId: text("worker_id"),
+    /**
+     * A pull worker's attempt: the lease length its claim asked for (`lease_seconds`), which every
+     * heartbeat renews and a restarted object grants again; written with the claim.
+     */
+    leaseMs: integer("lease_ms"),
     startedAt: integer("started_at"),
     finishedAt: integer("finished_at"),
     lastError: text("last_error"),

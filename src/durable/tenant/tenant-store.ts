@@ -165,6 +165,15 @@ export class TenantStore {
   }
 
   /**
+   * Whether a request authenticated earlier with token `tokenId` may still be served (a long
+   * poll that waited): the tenant is not suspended and the token was not revoked meanwhile.
+   */
+  stillAdmits(tokenId: string): boolean {
+    const row = this.get();
+    return row !== undefined && !row.suspended && this.lookup(tokenId)?.revokedAt === null;
+  }
+
+  /**
    * Checks a credential: 401 for unknown, revoked or wrong secrets (one answer for all, so the
    * answer reveals nothing), 403 for a read token on a write route or a suspended tenant.
    * Failures are rate limited per tenant: past `AUTH_FAILURES_PER_MINUTE` they get 429, and a

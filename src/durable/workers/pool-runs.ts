@@ -17,11 +17,13 @@ export class PoolRuns {
   /**
    * Up to `limit` runs of `pools` ready at `now`: highest priority first, oldest first inside a
    * priority, across all the pools. Reads at most `limit` index entries per pool and priority.
+   * A pool named twice is read once: a run must never be handed out twice by one claim.
    */
   ready(pools: readonly string[], now: number, limit: number): RunRow[] {
     const out: RunRow[] = [];
+    const distinct = [...new Set(pools)];
     for (let rank = 0; rank <= 2 && out.length < limit; rank++) {
-      const candidates = pools.flatMap((pool) =>
+      const candidates = distinct.flatMap((pool) =>
         this.db
           .select()
           .from(runs)

@@ -22,9 +22,10 @@ import type { AttemptRecord, JobRow, RunRow } from "../storage/schema";
 import { iso } from "../storage/views";
 
 /**
- * A claim or heartbeat keeps a worker's attempt for the claim's `lease_seconds` (30 s by default).
- * Renewals live in memory (the lease table) and cost no row write; after a restart every running
- * worker run gets `WORKER_LEASE_MS` again, time for its worker's next heartbeat.
+ * A claim or heartbeat keeps a worker's attempt for the claim's `lease_seconds` (30 s by default),
+ * stored on the run with the claim (`lease_ms`). Renewals live in memory (the lease table) and
+ * cost no row write; a restarted object grants every running worker run its lease length again
+ * from the restart, which is never shorter than what its worker was last told.
  */
 export const WORKER_LEASE_MS = LIMITS.defaultWorkerLeaseSeconds * 1000;
 
@@ -33,9 +34,6 @@ export type WorkerReport =
   | { kind: "fail"; worker_id: string; attempt: number; error: string; retryable: boolean };
 
 export class WorkerAttempts {
-  /** Lease length per claimed run (the claim's `lease_seconds`); absent means the default. */
-  private readonly leaseMs = new Map<string, number>();
-
   constructor(
     private readonly jobs: JobStore,
     private readonly runs: RunStore,
@@ -51,7 +49,6 @@ export class WorkerAttempts {
   start(run: RunRow, workerId: string, leaseMs: number, now: number): ClaimedRun {
     const job = this.jobs.forRun(run) as JobRow;
     const attempt = run.attempt + 1;
-    this.leaseMs.set(run.id, leaseMs);
     const lease = leaseUntil(now, leaseMs, now, job);
     const waitedMs = Math.max(0, now - (run.dispatchAt ?? now));
     this.runs.transition(run, "running", {
@@ -60,6 +57,7 @@ export class WorkerAttempts {
       dispatchAt: null,
       workerId,
       leaseExpiresAt: lease,
+      leaseMs,
       progress: null,
       ...this.attemptStore.begin(run, attempt, now, workerId),
     });
@@ -111,7 +109,6 @@ export class WorkerAttempts {
     const job = this.jobs.forRun(run);
     const answer = { run_id: run.id, attempt: record.attempt };
     if (run.status !== "running" || !job) {
-      this.leaseMs.delete(run.id);
       return {
         ...answer,
         lease_expires_at: null,
@@ -119,17 +116,14 @@ export class WorkerAttempts {
         cancel_reason: run.lastError ?? run.status,
       };
     }
-    const leaseMs = this.leaseMs.get(run.id) ?? WORKER_LEASE_MS;
-    const lease = leaseUntil(now, leaseMs, record.startedAt, job);
+    // A paused job's running attempt goes on to its end (only runs waiting are held), so the
+    // worker is not told to stop; a cancelled run is no longer `running` and answered above.
+    // Never shorter than the lease already given: the job's timeout may have been lowered since
+    // the attempt started, and the worker was told when its lease ends.
+    const renewed = leaseUntil(now, run.leaseMs ?? WORKER_LEASE_MS, record.startedAt, job);
+    const lease = Math.max(renewed, this.leases.get(run.id) ?? renewed);
     this.leases.set(run.id, lease);
-    const cancelReason =
-      job.status === "cancelled" ? "job cancelled" : job.status === "paused" ? "job paused" : null;
-    return {
-      ...answer,
-      lease_expires_at: iso(lease),
-      cancel: cancelReason !== null,
-      cancel_reason: cancelReason,
-    };
+    return { ...answer, lease_expires_at: iso(lease), cancel: false, cancel_reason: null };
   }
 
   /**
@@ -147,7 +141,6 @@ export class WorkerAttempts {
       return;
     }
     this.assertCurrent(run, report.worker_id, report.attempt);
-    this.leaseMs.delete(run.id);
     const result: AttemptResult = {
       run_id: run.id,
       attempt: report.attempt,

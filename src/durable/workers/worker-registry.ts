@@ -32,7 +32,6 @@ export class WorkerRegistry {
   seen(id: string, pools: string[] | null, now: number): WorkerRow {
     const row = this.get(id);
     const lastSeenAt = Math.max(now, this.seenAt.get(id) ?? 0);
-    this.seenAt.set(id, lastSeenAt);
     if (!row) {
       this.makeRoom(now);
       const created: WorkerRow = {
@@ -42,9 +41,11 @@ export class WorkerRegistry {
         lastSeenAt,
         createdAt: now,
       };
+      // Its row holds when it was first seen; memory holds later sightings of stored workers only.
       this.db.insert(workers).values(created).run();
       return created;
     }
+    this.seenAt.set(id, lastSeenAt);
     const poolsChanged = pools !== null && pools.join("\n") !== row.pools.join("\n");
     if (!poolsChanged && now - row.lastSeenAt < SEEN_WRITE_MS) return { ...row, lastSeenAt };
     const next = { ...row, pools: poolsChanged ? pools : row.pools, lastSeenAt };
@@ -82,6 +83,11 @@ export class WorkerRegistry {
     return this.db.select().from(workers).orderBy(asc(workers.id)).all();
   }
 
+  /** Ids whose last sighting is kept in memory: for checks, every one a stored worker. */
+  remembered(): string[] {
+    return [...this.seenAt.keys()];
+  }
+
   private lastSeen(row: WorkerRow): number {
     return Math.max(row.lastSeenAt, this.seenAt.get(row.id) ?? 0);
   }
@@ -89,10 +95,12 @@ export class WorkerRegistry {
   private makeRoom(now: number): void {
     const total = this.db.select({ n: count() }).from(workers).get()?.n ?? 0;
     if (total < LIMITS.maxWorkers) return;
-    this.db
+    const forgotten = this.db
       .delete(workers)
       .where(lt(workers.lastSeenAt, now - FORGET_AFTER_MS))
-      .run();
+      .returning({ id: workers.id })
+      .all();
+    for (const { id } of forgotten) this.seenAt.delete(id);
     const left = this.db.select({ n: count() }).from(workers).get()?.n ?? 0;
     if (left >= LIMITS.maxWorkers) {
       throw fail.conflict(
