@@ -105,7 +105,7 @@ describe("task graphs: execution", () => {
     expect(delivered.headers["x-scheduler-task"]).toBe("d");
     expect(delivered.headers["x-scheduler-task-run-id"]).toBe(d.run_id);
     expect(delivered.headers["x-scheduler-attempt"]).toBe("1");
-    expect(delivered.headers["webhook-id"]).toBe(`${d.run_id}_1`);
+    expect(delivered.headers["webhook-id"]).toBe(d.run_id);
     const body = JSON.parse(delivered.body);
     expect(body).toMatchObject({ run_id: detail.id, task: "d", task_run_id: d.run_id, attempt: 1 });
     expect(body.body).toEqual({ x: 1 });

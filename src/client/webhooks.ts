@@ -1,7 +1,11 @@
 /**
- * For receivers: checks that a delivery was signed by the scheduler (Standard Webhooks, as
- * src/queues/signing.ts signs: `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`,
- * one signature per live secret, space-separated, while a rotation overlaps) and is recent.
+ * For receivers: checks that a delivery was signed by the scheduler and is recent. Two headers carry
+ * signatures (src/queues/signing.ts), one per live secret, space-separated, while a rotation overlaps:
+ * - `webhook-signature`: Standard Webhooks, `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`;
+ * - `x-scheduler-signature`: `v1,<base64 HMAC-SHA256 of the lines: that body signature,
+ *   x-scheduler-run-id, x-scheduler-task, x-scheduler-task-run-id, x-scheduler-attempt,
+ *   x-scheduler-scheduled-for>` (absent ones as empty lines), so everything returned is signed.
+ * One HMAC of the body per secret, at most MAX_SIGNATURE_ENTRIES entries per header.
  * Web Crypto only: works in Workers, Node 20+, Deno, Bun and browsers.
  */
 
@@ -11,7 +15,9 @@ export type WebhookFailure =
   | "timestamp_too_old"
   | "timestamp_in_future"
   | "bad_secret"
-  | "no_matching_signature";
+  | "too_many_signatures"
+  | "no_matching_signature"
+  | "metadata_mismatch";
 
 export class WebhookVerificationError extends Error {
   readonly reason: WebhookFailure;
@@ -23,6 +29,9 @@ export class WebhookVerificationError extends Error {
   }
 }
 
+/** More entries than this in a signature header are refused before any HMAC is computed. */
+export const MAX_SIGNATURE_ENTRIES = 10;
+
 export interface VerifyOptions {
   /** How far `webhook-timestamp` may be from now, either way. Default 300 s (Standard Webhooks). */
   toleranceSeconds?: number;
@@ -30,14 +39,22 @@ export interface VerifyOptions {
   now?: number;
 }
 
+/** Everything here is covered by the signatures. */
 export interface VerifiedWebhook {
-  /** `webhook-id`, `<run id>_<attempt>`: differs between attempts of one run. */
+  /**
+   * `webhook-id`: the id of the run delivered (for a task, the task's own run), the same on every
+   * attempt. Deduplicate on this: a run's attempts can reach a target more than once.
+   */
   id: string;
-  /** Deduplicate on this: a run's attempts can reach a target more than once. */
+  /** `x-scheduler-run-id`: the run; for a task of a graph, its occurrence (the graph's run). */
   runId: string;
+  /** For a task of a graph, its key and its own run id (equal to `id`); null for a plain run. */
+  task: { key: string; runId: string } | null;
+  /** `x-scheduler-attempt`, from 1; differs between attempts of one run. */
   attempt: number;
-  /** When the run was due (`x-scheduler-scheduled-for`), or null if the header is absent. */
-  scheduledFor: Date | null;
+  /** When the run was due (`x-scheduler-scheduled-for`). */
+  scheduledFor: Date;
+  /** `webhook-timestamp`: when this attempt started. */
   timestamp: Date;
   /** The raw body as text ("" for GET). */
   body: string;
@@ -64,6 +81,12 @@ function base64ToBytes(value: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+function bytesToBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
 async function hmacKey(secret: string) {
   let raw: Uint8Array<ArrayBuffer>;
   try {
@@ -71,27 +94,91 @@ async function hmacKey(secret: string) {
   } catch {
     throw new WebhookVerificationError("bad_secret", "the secret is not a whsec_ base64 secret");
   }
-  return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+}
+
+/** The imported key type, named without `CryptoKey` (not declared in every lib setting). */
+type HmacKey = Awaited<ReturnType<typeof hmacKey>>;
+
+async function hmac(key: HmacKey, content: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, content));
+}
+
+/** Compares in time that depends on the lengths only, not on where the bytes differ. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= (a[i] as number) ^ (b[i] as number);
+  return difference === 0;
+}
+
+/**
+ * The `v1,` signatures of a header, decoded; other versions (`v1a,` asymmetric) are skipped, not
+ * failed. Refuses a header with more than MAX_SIGNATURE_ENTRIES entries of any version.
+ */
+function v1Signatures(name: string, value: string): Uint8Array[] {
+  const entries = value.split(" ").filter((entry) => entry !== "");
+  if (entries.length > MAX_SIGNATURE_ENTRIES)
+    throw new WebhookVerificationError(
+      "too_many_signatures",
+      `${name} has ${entries.length} entries; at most ${MAX_SIGNATURE_ENTRIES} are accepted`,
+    );
+  return entries
+    .filter((entry) => entry.startsWith("v1,"))
+    .flatMap((entry) => {
+      try {
+        return [base64ToBytes(entry.slice(3))];
+      } catch {
+        return [];
+      }
+    });
+}
+
+function required(headers: HeaderSource, names: readonly string[]): string[] {
+  const values = names.map((name) => header(headers, name));
+  const missing = names.filter((_, i) => !values[i]);
+  if (missing.length)
+    throw new WebhookVerificationError("missing_headers", `${missing.join(", ")} required`);
+  return values as string[];
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return body ? JSON.parse(body) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Verifies headers and raw body (for frameworks that hand you those, such as `node:http`).
  * `secret` may be several: during a rotation accept the new one and the old one. Throws
- * `WebhookVerificationError`; never trust the body before this returns.
+ * `WebhookVerificationError`; never trust the body or the x-scheduler-* headers before this
+ * returns, and use what it returns rather than the headers.
  */
 export async function verifyWebhookSignature(
   input: { headers: HeaderSource; body: string | Uint8Array },
   secret: string | string[],
   options: VerifyOptions = {},
 ): Promise<VerifiedWebhook> {
-  const id = header(input.headers, "webhook-id");
-  const timestampText = header(input.headers, "webhook-timestamp");
-  const signatures = header(input.headers, "webhook-signature");
-  if (!id || !timestampText || !signatures)
-    throw new WebhookVerificationError(
-      "missing_headers",
-      "webhook-id, webhook-timestamp and webhook-signature are required",
-    );
+  const { headers } = input;
+  const [id, timestampText, signatureHeader] = required(headers, [
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+  ]) as [string, string, string];
+  const [metadataSignatureHeader, runId, attemptText, scheduledForText] = required(headers, [
+    "x-scheduler-signature",
+    "x-scheduler-run-id",
+    "x-scheduler-attempt",
+    "x-scheduler-scheduled-for",
+  ]) as [string, string, string, string];
+  const taskKey = header(headers, "x-scheduler-task") ?? "";
+  const taskRunId = header(headers, "x-scheduler-task-run-id") ?? "";
+  // Counted before any HMAC: the work a forged header can cause is bounded by the secrets.
+  const candidates = v1Signatures("webhook-signature", signatureHeader);
+  const metadataCandidates = v1Signatures("x-scheduler-signature", metadataSignatureHeader);
+
   if (!/^\d{1,12}$/.test(timestampText))
     throw new WebhookVerificationError("bad_timestamp", "webhook-timestamp is not Unix seconds");
   const timestamp = Number(timestampText);
@@ -115,46 +202,53 @@ export async function verifyWebhookSignature(
   content.set(prefix, 0);
   content.set(bodyBytes, prefix.length);
 
-  // `v1,<base64>` entries; other versions (`v1a,` asymmetric) are skipped, not failed.
-  const candidates = signatures
-    .split(" ")
-    .filter((entry) => entry.startsWith("v1,"))
-    .flatMap((entry) => {
-      try {
-        return [base64ToBytes(entry.slice(3))];
-      } catch {
-        return [];
-      }
-    });
+  // One HMAC of the body per secret, compared with every entry.
+  let signedBy: { key: HmacKey; signature: Uint8Array } | undefined;
   for (const key of await Promise.all((Array.isArray(secret) ? secret : [secret]).map(hmacKey))) {
-    for (const candidate of candidates) {
-      // crypto.subtle.verify compares in constant time.
-      if (await crypto.subtle.verify("HMAC", key, candidate, content)) {
-        const body =
-          typeof input.body === "string" ? input.body : new TextDecoder().decode(input.body);
-        let payload: unknown;
-        try {
-          payload = body ? JSON.parse(body) : undefined;
-        } catch {
-          payload = undefined;
-        }
-        const scheduledFor = header(input.headers, "x-scheduler-scheduled-for");
-        return {
-          id,
-          runId: header(input.headers, "x-scheduler-run-id") ?? id.replace(/_\d+$/, ""),
-          attempt: Number(header(input.headers, "x-scheduler-attempt") ?? id.split("_").pop()),
-          scheduledFor: scheduledFor ? new Date(scheduledFor) : null,
-          timestamp: new Date(timestamp * 1000),
-          body,
-          payload,
-        };
-      }
+    const signature = await hmac(key, content);
+    if (candidates.some((candidate) => sameBytes(candidate, signature))) {
+      signedBy = { key, signature };
+      break;
     }
   }
-  throw new WebhookVerificationError(
-    "no_matching_signature",
-    "no webhook-signature matches the secret",
-  );
+  if (!signedBy)
+    throw new WebhookVerificationError(
+      "no_matching_signature",
+      "no webhook-signature matches the secret",
+    );
+
+  const metadataText = [
+    bytesToBase64(signedBy.signature),
+    runId,
+    taskKey,
+    taskRunId,
+    attemptText,
+    scheduledForText,
+  ].join("\n");
+  const metadataSignature = await hmac(signedBy.key, new Uint8Array(encoder.encode(metadataText)));
+  const attempt = Number(attemptText);
+  const scheduledFor = new Date(scheduledForText);
+  if (
+    !metadataCandidates.some((candidate) => sameBytes(candidate, metadataSignature)) ||
+    !Number.isSafeInteger(attempt) ||
+    Number.isNaN(scheduledFor.getTime())
+  )
+    throw new WebhookVerificationError(
+      "metadata_mismatch",
+      "the x-scheduler-* headers do not match x-scheduler-signature",
+    );
+
+  const body = typeof input.body === "string" ? input.body : new TextDecoder().decode(input.body);
+  return {
+    id,
+    runId,
+    task: taskKey ? { key: taskKey, runId: taskRunId } : null,
+    attempt,
+    scheduledFor,
+    timestamp: new Date(timestamp * 1000),
+    body,
+    payload: parseJson(body),
+  };
 }
 
 /**
@@ -162,7 +256,7 @@ export async function verifyWebhookSignature(
  * use the returned `body`/`payload` afterwards (or pass `request.clone()`).
  *
  *   const hook = await verifyWebhook(request, env.SCHEDULER_SIGNING_SECRET);
- *   if (await alreadyDone(hook.runId)) return new Response("duplicate", { status: 200 });
+ *   if (await alreadyDone(hook.id)) return new Response("duplicate", { status: 200 });
  */
 export async function verifyWebhook(
   request: Request,

@@ -1,4 +1,11 @@
-/** Standard Webhooks signatures: `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` per secret. */
+/**
+ * Delivery signatures, one per live secret, space-separated, so a receiver can verify against either
+ * secret while a rotation overlaps:
+ * - `webhook-signature`: Standard Webhooks, `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`;
+ * - `x-scheduler-signature`: `v1,<base64 HMAC-SHA256 of the lines "<that body signature>",
+ *   and the x-scheduler-* values (run id, task, task run id, attempt, scheduled for)>`, so what
+ *   the headers say about the run is signed too, and bound to this body (src/client/webhooks.ts).
+ */
 
 function base64ToBytes(value: string): Uint8Array {
   return Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
@@ -28,17 +35,49 @@ async function hmac(secret: string, content: string): Promise<string> {
   return bytesToBase64(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(content)));
 }
 
+/** What the x-scheduler-* headers say about a delivery; all of it is signed. */
+export interface DeliveryMetadata {
+  /** `x-scheduler-run-id`: the run, or for a task its occurrence. */
+  runId: string;
+  /** `x-scheduler-task` and `x-scheduler-task-run-id`, for a task of a graph. */
+  task: { key: string; runId: string } | null;
+  attempt: number;
+  /** `x-scheduler-scheduled-for`, ISO 8601. */
+  scheduledFor: string;
+}
+
 /**
- * The `webhook-signature` header value: one `v1,` signature per secret, space-separated, so a
- * receiver can verify against either secret while a rotation overlaps.
+ * The text `x-scheduler-signature` signs: one line each, in this order. Header values cannot hold
+ * a line break, so the lines cannot be shifted into one another.
  */
-export async function signWebhook(
+export function metadataContent(bodySignature: string, metadata: DeliveryMetadata): string {
+  return [
+    bodySignature,
+    metadata.runId,
+    metadata.task?.key ?? "",
+    metadata.task?.runId ?? "",
+    String(metadata.attempt),
+    metadata.scheduledFor,
+  ].join("\n");
+}
+
+/** The `webhook-signature` and `x-scheduler-signature` header values of one delivery. */
+export async function signDelivery(
   secrets: string[],
   id: string,
   timestamp: number,
   body: string,
-): Promise<string> {
+  metadata: DeliveryMetadata,
+): Promise<{ signature: string; metadataSignature: string }> {
   const content = `${id}.${timestamp}.${body}`;
-  const signatures = await Promise.all(secrets.map((secret) => hmac(secret, content)));
-  return signatures.map((s) => `v1,${s}`).join(" ");
+  const pairs = await Promise.all(
+    secrets.map(async (secret) => {
+      const signature = await hmac(secret, content);
+      return [signature, await hmac(secret, metadataContent(signature, metadata))] as const;
+    }),
+  );
+  return {
+    signature: pairs.map(([s]) => `v1,${s}`).join(" "),
+    metadataSignature: pairs.map(([, m]) => `v1,${m}`).join(" "),
+  };
 }

@@ -1,6 +1,9 @@
 /** Executes one claimed attempt: a signed HTTP request with the job's timeout. */
-import type { AttemptResult, ClaimedAttempt, TaskEnvelope } from "./messages";
-import { signWebhook } from "./signing";
+import { env } from "cloudflare:workers";
+import { targetRefusal } from "../domain/targets";
+import { describeFetchError, describeStatus, PROBE_TIMEOUT_MS } from "./fetch-failures";
+import type { AttemptResult, ClaimedAttempt } from "./messages";
+import { buildRequest } from "./webhook-request";
 
 /** How much of a response body is kept on the attempt. */
 export const RESPONSE_BODY_LIMIT = 4096;
@@ -31,105 +34,98 @@ async function readPrefix(response: Response, limit: number): Promise<string> {
   return new TextDecoder().decode(all.subarray(0, limit));
 }
 
-/** The signed request for one attempt; throws when the stored target cannot form a request. */
-async function buildRequest(
-  attempt: ClaimedAttempt,
-  secrets: string[],
-  startedAt: number,
-): Promise<{ headers: Headers; body: string }> {
-  const { target, task } = attempt;
-  const body =
-    target.method === "GET"
-      ? ""
-      : task
-        ? JSON.stringify(taskBody(attempt, task))
-        : target.body === undefined
-          ? ""
-          : JSON.stringify(target.body);
-  const id = `${attempt.run_id}_${attempt.attempt}`;
-  const timestamp = Math.floor(startedAt / 1000);
-  const headers = new Headers(target.headers);
-  if (body) headers.set("content-type", "application/json");
-  headers.set("user-agent", "edge-scheduler/1");
-  headers.set("webhook-id", id);
-  headers.set("webhook-timestamp", String(timestamp));
-  headers.set("webhook-signature", await signWebhook(secrets, id, timestamp, body));
-  // A task carries its occurrence's id; its own run id is `x-scheduler-task-run-id`.
-  headers.set("x-scheduler-run-id", task ? task.run_id : attempt.run_id);
-  if (task) {
-    headers.set("x-scheduler-task", task.key);
-    headers.set("x-scheduler-task-run-id", attempt.run_id);
-  }
-  headers.set("x-scheduler-attempt", String(attempt.attempt));
-  headers.set("x-scheduler-scheduled-for", new Date(attempt.scheduled_for).toISOString());
-  return { headers, body };
-}
-
-/**
- * A task's request body: the envelope with the task's own `body` and its upstream results, keyed
- * by task key (README, "Task graphs").
- */
-function taskBody(attempt: ClaimedAttempt, task: TaskEnvelope) {
-  return {
-    run_id: task.run_id,
-    task: task.key,
-    task_run_id: attempt.run_id,
-    attempt: attempt.attempt,
-    scheduled_for: new Date(attempt.scheduled_for).toISOString(),
-    body: attempt.target.body ?? null,
-    upstream: task.upstream,
-  };
+export interface DeliveryOptions {
+  /** ALLOW_INSECURE_TARGETS; read from the Worker's environment when not given. */
+  allowInsecureTargets?: boolean;
 }
 
 /**
  * Calls the attempt's target and describes what happened; never throws. Anything that goes wrong,
  * including a stored target that cannot form a request, fails this attempt only: a throw here
  * would fail the consumer's whole batch, other tenants' attempts included.
+ * The target is checked again first: a job written while insecure targets were allowed (or before
+ * a rule existed) is not called, and its run ends without retries.
  */
 export async function deliverWebhook(
   attempt: ClaimedAttempt,
   secrets: string[],
+  options: DeliveryOptions = {},
 ): Promise<AttemptResult> {
   const startedAt = Date.now();
   const base = { run_id: attempt.run_id, attempt: attempt.attempt, started_at: startedAt };
-  const failed = (outcome: "timeout" | "network_error", error: string): AttemptResult => ({
+  const failed = (
+    outcome: "timeout" | "network_error" | "failed",
+    error: string,
+    extra: { retryable?: boolean } = {},
+  ): AttemptResult => ({
     ...base,
     outcome,
     status_code: null,
     duration_ms: Date.now() - startedAt,
     response_body: null,
     error,
+    ...extra,
   });
+  const allowInsecure = options.allowInsecureTargets ?? env.ALLOW_INSECURE_TARGETS === "true";
+  const refusal = targetRefusal(attempt.target.url, allowInsecure);
+  if (refusal !== null) {
+    return failed("failed", `target not allowed at delivery: target.url ${refusal}`, {
+      retryable: false,
+    });
+  }
   let request: { headers: Headers; body: string };
   try {
     request = await buildRequest(attempt, secrets, startedAt);
   } catch (error) {
     return failed("network_error", `invalid request: ${messageOf(error)}`);
   }
+  const timeoutText = `no response within ${attempt.timeout_seconds}s`;
   const signal = AbortSignal.timeout(attempt.timeout_seconds * 1000);
+  let response: Response;
   try {
-    const response = await fetch(attempt.target.url, {
+    response = await fetch(attempt.target.url, {
       method: attempt.target.method,
       headers: request.headers,
       body: request.body || undefined,
       redirect: "manual",
       signal,
     });
-    const responseBody = await readPrefix(response, RESPONSE_BODY_LIMIT);
-    const ok = response.status >= 200 && response.status < 300;
-    return {
-      ...base,
-      outcome: ok ? "succeeded" : "failed",
-      status_code: response.status,
-      duration_ms: Date.now() - startedAt,
-      response_body: responseBody,
-      error: ok ? null : `HTTP ${response.status}`,
-    };
   } catch (error) {
-    return signal.aborted
-      ? failed("timeout", `no response within ${attempt.timeout_seconds}s`)
-      : failed("network_error", messageOf(error));
+    if (signal.aborted) return failed("timeout", timeoutText);
+    const durationMs = Date.now() - startedAt;
+    // The words come from a follow-up connection that must not outlast the attempt's timeout.
+    const left = attempt.timeout_seconds * 1000 - durationMs;
+    const described = await describeFetchError(
+      error,
+      attempt.target.url,
+      Math.min(PROBE_TIMEOUT_MS, left),
+    );
+    return { ...failed("network_error", described), duration_ms: durationMs };
   }
+  let responseBody: string;
+  try {
+    responseBody = await readPrefix(response, RESPONSE_BODY_LIMIT);
+  } catch (error) {
+    // No status code: what retries look at is that the answer never arrived whole.
+    if (signal.aborted)
+      return failed(
+        "timeout",
+        `the answer (HTTP ${response.status}) did not finish within ${attempt.timeout_seconds}s`,
+      );
+    return failed(
+      "network_error",
+      `the connection broke while reading the answer (HTTP ${response.status}): ${messageOf(error)}`,
+    );
+  }
+  const ok = response.status >= 200 && response.status < 300;
+  return {
+    ...base,
+    outcome: ok ? "succeeded" : "failed",
+    status_code: response.status,
+    duration_ms: Date.now() - startedAt,
+    response_body: responseBody,
+    error: ok ? null : describeStatus(response.status, responseBody),
+  };
 }
 
 function messageOf(error: unknown): string {
