@@ -29,7 +29,7 @@ describe("the /docs viewer in a browser", () => {
     expect(await page.locator("details.op").count()).toBeGreaterThan(10);
     expect(await page.locator("#d").innerText()).toContain("version");
     // The style applied (a CSP refusal would leave the browser's default margins).
-    expect(await page.locator("body").evaluate((b) => getComputedStyle(b).maxWidth)).toBe("960px");
+    expect(await page.evaluate("getComputedStyle(document.body).maxWidth")).toBe("960px");
     expect(refused).toEqual([]);
     expect(scriptErrors(page)).toEqual([]);
     await context.close();
