@@ -25,6 +25,7 @@ import {
   type Streams,
   UsageError,
 } from "./output.ts";
+import { warnIfPlainHttp } from "./plain-http-warning.ts";
 import type { Progress } from "./progress.ts";
 
 export const COMMANDS: Command[] = [
@@ -203,6 +204,7 @@ export async function main(argv: string[], io: Io): Promise<ExitCode> {
       io.env,
       io.cwd,
     );
+    if (settings.token) warnIfPlainHttp(settings.baseUrl, stderr, json);
     const client = new SchedulerClient({
       baseUrl: settings.baseUrl,
       ...(settings.token ? { token: settings.token } : {}),

@@ -1,20 +1,32 @@
 #!/usr/bin/env node
 /**
- * edge-scheduler-worker: claims runs of its pools and executes their `payload.command`.
+ * edge-scheduler-worker: claims runs of its pools and executes the commands their payloads ask for,
+ * when this machine's configuration allows them (--allow, --config; worker-config.ts).
  *
- *   npm run worker -- --url http://localhost:8787 --token "$TOKEN" --pool shell --concurrency 4
+ *   npm run worker -- --url http://localhost:8787 --token-file ~/.scheduler-worker-token \
+ *     --pool shell --allow tar --concurrency 4
  *
- * SIGTERM or SIGINT drains (no new runs; running commands get --grace-seconds to finish, then are
- * stopped and reported as failed, retryable); a second signal ends the grace at once.
+ * The token comes from a file or standard input only (token-source.ts says why). SIGTERM or
+ * SIGINT drains (no new runs; running commands get --grace-seconds to finish, then are stopped and
+ * reported as failed, retryable); a second signal ends the grace at once.
  */
 import { parseArgs } from "node:util";
 import { commandHandler } from "./command-handler.ts";
 import { createWorker, type Logger, type LogLevel } from "./create-worker.ts";
+import { readToken } from "./token-source.ts";
+import { ConfigError, describeConfig, loadConfig, type WorkerConfig } from "./worker-config.ts";
 
-const USAGE = `usage: edge-scheduler-worker --url URL --token TOKEN [options]
+const USAGE = `usage: edge-scheduler-worker --url URL --token-file FILE (--allow WORDS | --config FILE) [options]
 
   --url URL             the scheduler (or SCHEDULER_URL)
-  --token TOKEN         a tenant token with the worker or write scope (or SCHEDULER_TOKEN)
+  --token-file FILE     a file holding a tenant token with the worker (or write) scope; "-" reads
+                        it from standard input (or SCHEDULER_TOKEN_FILE). Never --token or
+                        SCHEDULER_TOKEN: the commands run could read those from /proc
+  --allow WORDS         run a payload's command when its first words are WORDS (split on spaces),
+                        e.g. --allow tar, --allow "/usr/local/bin/report --daily"; repeatable.
+                        Payloads' "shell" needs --allow "sh -c", which allows anything
+  --config FILE         JSON: {"commands": [[words...]], "handlers": {"name": {"command": [...],
+                        "cwd", "env"}}, "env": {...}, "pass_env": [...]} (README "Pull workers")
   --pool NAME           a pool to serve; repeat or comma-separate for several (default: shell)
   --concurrency N       commands run at once, 1..100 (default: 1)
   --grace-seconds N     on SIGTERM/SIGINT, how long running commands may finish (default: 30)
@@ -51,6 +63,9 @@ function parse() {
     options: {
       url: { type: "string" },
       token: { type: "string" },
+      "token-file": { type: "string" },
+      allow: { type: "string", multiple: true },
+      config: { type: "string" },
       pool: { type: "string", multiple: true },
       concurrency: { type: "string" },
       "grace-seconds": { type: "string" },
@@ -77,9 +92,7 @@ if (values.help) {
 }
 
 const url = values.url ?? process.env.SCHEDULER_URL;
-const token = values.token ?? process.env.SCHEDULER_TOKEN;
 if (!url) fail("--url (or SCHEDULER_URL) is required");
-if (!token) fail("--token (or SCHEDULER_TOKEN) is required");
 const pools = (values.pool ?? ["shell"])
   .flatMap((p) => p.split(","))
   .map((p) => p.trim())
@@ -99,6 +112,34 @@ const log: Logger = (level, message) => {
   process.stderr.write(`${new Date().toISOString()} ${level.padEnd(5)} ${message}\n`);
 };
 
+let config: WorkerConfig;
+try {
+  config = loadConfig({ file: values.config, allow: values.allow }, process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  fail(error.message);
+}
+if (config.commands.length === 0 && Object.keys(config.handlers).length === 0)
+  fail(
+    "this worker would run nothing: allow commands with --allow WORDS, or commands and handlers in --config FILE",
+  );
+
+const tokenFile = values["token-file"] ?? process.env.SCHEDULER_TOKEN_FILE;
+let token: string;
+try {
+  token = await readToken({
+    file: tokenFile,
+    flag: values.token,
+    env: process.env,
+    stdin: () => process.stdin,
+    warn: (message) => log("warn", message),
+  });
+} catch (error) {
+  fail((error as Error).message);
+}
+// Standard input has served its purpose; nothing else (commands start with their own) reads it.
+if (tokenFile === "-") process.stdin.destroy();
+
 let worker: ReturnType<typeof createWorker>;
 try {
   worker = createWorker({
@@ -111,12 +152,13 @@ try {
     ...(values["worker-id"] || process.env.SCHEDULER_WORKER_ID
       ? { workerId: values["worker-id"] ?? process.env.SCHEDULER_WORKER_ID }
       : {}),
-    handler: commandHandler({ log }),
+    handler: commandHandler({ config, log }),
     log,
   });
 } catch (error) {
   fail((error as Error).message);
 }
+log("info", `running ${describeConfig(config)}`);
 
 let signals = 0;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

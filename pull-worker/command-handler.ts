@@ -1,17 +1,18 @@
 /**
- * A handler that runs a run's `payload.command` as a child process:
+ * A handler that runs what a run's payload asks for as a child process, when the operator's
+ * configuration allows it (command-policy.ts decides; worker-config.ts is the configuration).
  *
- *   {"command": ["ffmpeg", "-i", "in.mp4", "out.webm"], "env": {"LANG": "C"}, "cwd": "/srv/media"}
- *   {"shell": "tar czf /backups/db.tgz /var/lib/db && echo done"}      (sh -c, only when asked)
- *
- * The command gets the run in its environment (SCHEDULER_RUN_ID, SCHEDULER_ATTEMPT,
- * SCHEDULER_JOB_ID, SCHEDULER_PAYLOAD, and SCHEDULER_CHECKPOINT when the run has a checkpoint),
- * saves a checkpoint by printing `::checkpoint {json}` (progress: `::progress {json}`) on a line
- * of its own on stdout, is stopped after the job's timeout_seconds (SIGTERM, SIGKILL 5 s later),
- * and its exit code decides the report: 0 completes the run, anything else fails it (retryable).
+ * The command starts from the configuration's base environment (never the worker's own: no token,
+ * no loader variables), plus the payload's `env` (refused names left out) and the run's variables
+ * (SCHEDULER_RUN_ID, SCHEDULER_ATTEMPT, SCHEDULER_JOB_ID, SCHEDULER_POOL, SCHEDULER_SCHEDULED_FOR,
+ * SCHEDULER_PAYLOAD, and SCHEDULER_CHECKPOINT when the run has a checkpoint). It saves a checkpoint
+ * by printing `::checkpoint {json}` (progress: `::progress {json}`) on a line of its own on stdout,
+ * is stopped after the job's timeout_seconds (SIGTERM, SIGKILL 5 s later), and its exit code
+ * decides the report: 0 completes the run, anything else fails it (retryable).
  * The result is `{exit_code, signal, output}`, output being the last 4 KiB of stdout and stderr.
  */
 import { spawn } from "node:child_process";
+import { type CommandSpec, decideCommand } from "./command-policy.ts";
 import {
   type ClaimedRun,
   type Handler,
@@ -19,6 +20,7 @@ import {
   type RunContext,
   RunError,
 } from "./create-worker.ts";
+import type { WorkerConfig } from "./worker-config.ts";
 
 export interface CommandResult {
   exit_code: number | null;
@@ -28,18 +30,12 @@ export interface CommandResult {
 }
 
 export interface CommandHandlerOptions {
-  /** The environment commands inherit (default: this process's, without SCHEDULER_TOKEN). */
-  env?: NodeJS.ProcessEnv;
+  /** What may run, and the environment commands start from. */
+  config: WorkerConfig;
   /** Between SIGTERM and SIGKILL when a command is stopped (timeout, cancel, drain). */
   killAfterMs?: number;
   outputBytes?: number;
   log?: Logger;
-}
-
-interface CommandSpec {
-  argv: string[];
-  env: Record<string, string>;
-  cwd: string | undefined;
 }
 
 const CHECKPOINT = "::checkpoint ";
@@ -48,42 +44,6 @@ const PROGRESS = "::progress ";
 const MAX_LINE_BYTES = 80 * 1024;
 /** How much of the output a failure's error message carries. */
 const ERROR_OUTPUT_CHARS = 2000;
-
-/** The command of a payload; a malformed payload fails the run without a further attempt. */
-export function parsePayload(payload: unknown): CommandSpec {
-  const bad = (message: string) => new RunError(`bad payload: ${message}`, { retryable: false });
-  if (!payload || typeof payload !== "object" || Array.isArray(payload))
-    throw bad('expected an object with "command" (argv array) or "shell" (string)');
-  const p = payload as Record<string, unknown>;
-  let argv: string[];
-  if (p.command !== undefined && p.shell !== undefined)
-    throw bad('give either "command" or "shell", not both');
-  if (p.shell !== undefined) {
-    if (typeof p.shell !== "string" || p.shell === "")
-      throw bad('"shell" must be a non-empty string');
-    argv = ["sh", "-c", p.shell];
-  } else if (
-    Array.isArray(p.command) &&
-    p.command.length > 0 &&
-    p.command.every((arg) => typeof arg === "string") &&
-    p.command[0] !== ""
-  ) {
-    argv = p.command as string[];
-  } else throw bad('"command" must be a non-empty array of strings (argv, run without a shell)');
-  const env: Record<string, string> = {};
-  if (p.env !== undefined) {
-    if (!p.env || typeof p.env !== "object" || Array.isArray(p.env))
-      throw bad('"env" must be an object of strings');
-    for (const [name, value] of Object.entries(p.env)) {
-      if (typeof value !== "string" || name === "" || name.includes("="))
-        throw bad(`"env.${name}" must be a string`);
-      env[name] = value;
-    }
-  }
-  if (p.cwd !== undefined && (typeof p.cwd !== "string" || p.cwd === ""))
-    throw bad('"cwd" must be a non-empty string');
-  return { argv, env, cwd: p.cwd as string | undefined };
-}
 
 /** Keeps the last `limit` bytes written to it. */
 class Tail {
@@ -111,12 +71,12 @@ class Tail {
 
 /** The environment of a run's command. */
 export function commandEnv(
-  base: NodeJS.ProcessEnv,
+  base: Record<string, string>,
   spec: CommandSpec,
   run: ClaimedRun,
   checkpoint: unknown,
-): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base, ...spec.env };
+): Record<string, string> {
+  const env: Record<string, string> = { ...base, ...spec.env };
   env.SCHEDULER_RUN_ID = run.run_id;
   env.SCHEDULER_ATTEMPT = String(run.attempt);
   env.SCHEDULER_JOB_ID = run.job_id;
@@ -128,17 +88,15 @@ export function commandEnv(
   return env;
 }
 
-export function commandHandler(options: CommandHandlerOptions = {}): Handler {
+export function commandHandler(options: CommandHandlerOptions): Handler {
   const killAfterMs = options.killAfterMs ?? 5000;
   const outputBytes = options.outputBytes ?? 4096;
   const log: Logger = options.log ?? (() => {});
-  const base = { ...(options.env ?? process.env) };
-  // The worker's token is not the command's business.
-  delete base.SCHEDULER_TOKEN;
+  const { config } = options;
 
   return async (run: ClaimedRun, ctx: RunContext): Promise<CommandResult> => {
-    const spec = parsePayload(run.payload);
-    const env = commandEnv(base, spec, run, ctx.checkpoint);
+    const spec = decideCommand(run.payload, config);
+    const env = commandEnv(config.baseEnv, spec, run, ctx.checkpoint);
     const tail = new Tail(outputBytes);
     const [file, ...args] = spec.argv as [string, ...string[]];
     // Its own process group: a Ctrl-C meant for the worker (which drains) does not reach the

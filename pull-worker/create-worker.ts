@@ -11,6 +11,7 @@
  * The API is section 10 of the product contract (src/contract/worker.ts on the server side).
  */
 import { hostname } from "node:os";
+import { sendsTokenInClear } from "./plain-http.ts";
 
 /** A run as the claim hands it over. */
 export interface ClaimedRun {
@@ -244,6 +245,11 @@ export function createWorker(options: WorkerOptions): Worker {
     !(Number.isInteger(leaseSeconds) && leaseSeconds >= 1 && leaseSeconds <= LIMITS.maxLeaseSeconds)
   )
     throw new RangeError(`leaseSeconds must be an integer 1..${LIMITS.maxLeaseSeconds}`);
+  if (sendsTokenInClear(base))
+    log(
+      "warn",
+      `${base} is plain http to another machine: the token travels unencrypted and anyone on the way can read it and use it; use https`,
+    );
 
   const active = new Map<string, Active>();
   /** Aborted by drain() and stop(): wakes sleeps and waits of the claim loop. */

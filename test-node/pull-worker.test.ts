@@ -3,162 +3,27 @@
  * system (`npm run dev`), running real commands. Leases are 3 s (`--lease-seconds 3`) so that
  * heartbeats, expiry and retries happen within seconds.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { createTenant, uniqueId, waitFor } from "./support/fixtures.ts";
+import { uniqueId } from "./support/fixtures.ts";
+import {
+  api,
+  createWorkerTenant,
+  drainWorker,
+  LEASE_SECONDS,
+  runOf,
+  startWorker as start,
+  stopWorkers,
+  tokens,
+  waitForStatus,
+  workerJob,
+} from "./support/worker-program.ts";
 
-const CLI = new URL("../pull-worker/cli.ts", import.meta.url).pathname;
-const LEASE_SECONDS = 3;
+/** A worker allowed to run what these tests' payloads ask for: `sh -c` scripts and `sleep`. */
+const startWorker = (pool: string, extra: string[] = []) =>
+  start(pool, { args: ["--allow", "sh -c", "--allow", "sleep", ...extra] });
 
-interface Attempt {
-  attempt: number;
-  outcome: string;
-  error: string | null;
-  worker_id: string | null;
-  response_body: string | null;
-}
-interface Run {
-  id: string;
-  status: string;
-  attempt: number;
-  worker_id: string | null;
-  checkpoint: unknown;
-  attempts: Attempt[];
-}
-
-let writeToken = "";
-let workerToken = "";
-
-async function api<T>(method: string, path: string, token: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${inject("baseUrl")}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
-/** A job of a worker target on `pool` that runs now, retried once after 1 s. */
-async function workerJob(pool: string, payload: unknown, timeoutSeconds = 60): Promise<string> {
-  const job = await api<{ id: string }>("POST", "/v1/jobs", writeToken, {
-    name: `e2e ${pool}`,
-    target: { type: "worker", pool, payload },
-    timeout_seconds: timeoutSeconds,
-    retry: { max_attempts: 2, initial_backoff_seconds: 1, max_backoff_seconds: 1 },
-  });
-  return job.id;
-}
-
-async function runOf(jobId: string): Promise<Run> {
-  const page = await api<{ data: { id: string }[] }>("GET", `/v1/jobs/${jobId}/runs`, writeToken);
-  const first = page.data[0];
-  if (!first) throw new Error(`job ${jobId} has no run yet`);
-  return api<Run>("GET", `/v1/runs/${first.id}`, writeToken);
-}
-
-const waitForStatus = (jobId: string, statuses: string[], timeoutMs = 20_000) =>
-  waitFor(
-    async () => {
-      const run = await runOf(jobId);
-      return statuses.includes(run.status) && run;
-    },
-    `a run of ${jobId} in ${statuses.join("/")}`,
-    timeoutMs,
-  );
-
-/** A running worker CLI: its stderr lines, and ways to wait for one, stop it, or kill it. */
-interface WorkerProcess {
-  id: string;
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
-}
-
-const started: WorkerProcess[] = [];
-
-function startWorker(pool: string, extra: string[] = []): WorkerProcess {
-  const id = uniqueId("w");
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "--url",
-      inject("baseUrl"),
-      "--pool",
-      pool,
-      "--worker-id",
-      id,
-      "--wait-seconds",
-      "5",
-      "--lease-seconds",
-      String(LEASE_SECONDS),
-      ...extra,
-    ],
-    {
-      env: { ...process.env, SCHEDULER_TOKEN: workerToken },
-      stdio: ["ignore", "ignore", "pipe"],
-    },
-  );
-  const lines: string[] = [];
-  let partial = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    const text = partial + chunk.toString();
-    const parts = text.split("\n");
-    partial = parts.pop() ?? "";
-    lines.push(...parts);
-  });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => resolve(code)),
-  );
-  const worker: WorkerProcess = {
-    id,
-    child,
-    lines,
-    exited,
-    waitForLine: (pattern, timeoutMs = 20_000) =>
-      waitFor(
-        async () => lines.find((line) => pattern.test(line)),
-        `worker ${id} to log ${pattern}; it logged:\n${lines.join("\n")}`,
-        timeoutMs,
-      ),
-  };
-  started.push(worker);
-  return worker;
-}
-
-/** SIGTERM (drain) and the exit code. */
-async function drainWorker(worker: WorkerProcess): Promise<number | null> {
-  worker.child.kill("SIGTERM");
-  return worker.exited;
-}
-
-beforeAll(async () => {
-  const { tenant } = await createTenant("standard");
-  writeToken = tenant.token;
-  const issued = await api<{ token: string; scope: string }>(
-    "POST",
-    `/v1/admin/tenants/${tenant.id}/tokens`,
-    inject("adminToken"),
-    { scope: "worker" },
-  );
-  expect(issued.scope).toBe("worker");
-  workerToken = issued.token;
-});
-
-afterEach(async () => {
-  for (const worker of started.splice(0)) {
-    if (worker.child.exitCode === null && worker.child.signalCode === null) {
-      worker.child.kill("SIGKILL");
-      await worker.exited;
-    }
-  }
-});
+beforeAll(createWorkerTenant);
+afterEach(stopWorkers);
 
 describe("the worker program (pull-worker/cli.ts) against npm run dev", () => {
   it("fails a command that exits 3, the run is retried, and ends dead after its attempts", async () => {
@@ -190,7 +55,7 @@ describe("the worker program (pull-worker/cli.ts) against npm run dev", () => {
     const workers = await api<{ data: { id: string; state: string; runs_in_flight: number }[] }>(
       "GET",
       "/v1/workers",
-      writeToken,
+      tokens.write,
     );
     expect(workers.data.find((w) => w.id === worker.id)).toMatchObject({
       state: "active",
@@ -239,7 +104,7 @@ describe("the worker program (pull-worker/cli.ts) against npm run dev", () => {
     // The first worker's late report is refused: its attempt is not current any more.
     const late = await fetch(`${inject("baseUrl")}/v1/runs/${run.id}/complete`, {
       method: "POST",
-      headers: { authorization: `Bearer ${workerToken}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${tokens.worker}`, "content-type": "application/json" },
       body: JSON.stringify({ worker_id: first.id, attempt: 1 }),
     });
     expect(late.status).toBe(409);
@@ -250,7 +115,7 @@ describe("the worker program (pull-worker/cli.ts) against npm run dev", () => {
     const workers = await api<{ data: { id: string; state: string }[] }>(
       "GET",
       "/v1/workers",
-      writeToken,
+      tokens.write,
     );
     expect(workers.data.find((w) => w.id === second.id)?.state).toBe("draining");
   });
@@ -261,7 +126,7 @@ describe("the worker program (pull-worker/cli.ts) against npm run dev", () => {
     const jobId = await workerJob(pool, { command: ["sleep", "30"] });
     const running = await waitForStatus(jobId, ["running"]);
     const t0 = Date.now();
-    await api("POST", `/v1/runs/${running.id}/cancel`, writeToken, {});
+    await api("POST", `/v1/runs/${running.id}/cancel`, tokens.write, {});
     await worker.waitForLine(/failed run .* attempt 1: stopped/);
     // Within a heartbeat interval (a third of the 3 s lease) and the report.
     expect(Date.now() - t0).toBeLessThan(5_000);

@@ -1,15 +1,17 @@
 /**
  * `npm run setup` against a stand-in `wrangler` first on PATH (test-node/support/fake-wrangler.cjs:
  * no Cloudflare account is reachable here). Run twice: the second run creates nothing and keeps the
- * secret. `wrangler deploy --dry-run` itself runs in CI (.ci/run).
+ * secret. An interrupted or failed deploy leaves no secrets file behind. `wrangler deploy --dry-run`
+ * itself runs in CI (.ci/run).
  */
 import { spawn } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { deployedUrl, queueNamesFromTable } from "../tools/setup.ts";
 import { ROOT } from "./support/dev-system.ts";
+import { waitFor } from "./support/fixtures.ts";
 
 interface Call {
   args: string[];
@@ -170,4 +172,73 @@ describe("npm run setup", () => {
       "https://x.acme.workers.dev",
     );
   });
+});
+
+describe("npm run setup's generated secret on disk", () => {
+  /** Setup started with its temporary folder in `tmp`, to see what it leaves there. */
+  function startSetup(env: NodeJS.ProcessEnv, tmp: string) {
+    const child = spawn(process.execPath, ["tools/setup.ts"], {
+      cwd: ROOT,
+      env: { ...env, TMPDIR: tmp },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const done = new Promise<{ code: number | null; signal: string | null; stderr: string }>(
+      (resolve) => child.on("close", (code, signal) => resolve({ code, signal, stderr })),
+    );
+    return { child, done };
+  }
+
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it.each(["SIGINT", "SIGTERM"] as const)(
+    "removes the secrets file and stops wrangler when interrupted by %s during the deploy",
+    async (signal) => {
+      const cf = await account({ queues: QUEUES });
+      const tmp = await mkdtemp(join(tmpdir(), "setup-tmp-"));
+      dirs.push(tmp);
+      const setup = startSetup({ ...cf.env, FAKE_WRANGLER_DEPLOY: "hang" }, tmp);
+      const deploy = await waitFor(
+        async () =>
+          (await cf.calls()).find((c) => c.args[0] === "deploy") as
+            | (Call & { pid: number })
+            | undefined,
+        "the deploy to start",
+        30_000,
+      );
+      const file = deploy.args[deploy.args.indexOf("--secrets-file") + 1] as string;
+      expect(file.startsWith(tmp)).toBe(true);
+      expect(JSON.parse(await readFile(file, "utf8"))).toHaveProperty("ADMIN_TOKEN");
+
+      setup.child.kill(signal);
+      const ended = await setup.done;
+      expect(ended.signal).toBe(signal);
+      expect((await readdir(tmp)).filter((name) => name.startsWith("scheduler-setup-"))).toEqual(
+        [],
+      );
+      await waitFor(async () => !alive(deploy.pid), "the stand-in wrangler to stop", 10_000);
+    },
+    60_000,
+  );
+
+  it("removes the secrets file when the deploy fails", async () => {
+    const cf = await account({ queues: QUEUES });
+    const tmp = await mkdtemp(join(tmpdir(), "setup-tmp-"));
+    dirs.push(tmp);
+    const setup = startSetup({ ...cf.env, FAKE_WRANGLER_DEPLOY: "fail" }, tmp);
+    const ended = await setup.done;
+    expect(ended.code).toBe(1);
+    expect(ended.stderr).toContain("the generated ADMIN_TOKEN was not stored");
+    expect((await readdir(tmp)).filter((name) => name.startsWith("scheduler-setup-"))).toEqual([]);
+  }, 60_000);
 });

@@ -7,10 +7,13 @@
  *      deploys it with the code (`wrangler deploy --secrets-file`), so no deployed version runs
  *      without it; an existing secret is never replaced;
  *   3. deploys, and prints the URL, the new admin token (once), and the next command.
+ * The generated token reaches wrangler in a file of a private temporary folder, removed however
+ * setup ends: done, failed, or interrupted (SIGINT, SIGTERM; its wrangler is stopped too).
  * Every Cloudflare call goes through the `wrangler` on PATH (npm run puts the project's first).
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +48,9 @@ interface Ran {
   stderr: string;
 }
 
+/** The wrangler processes running now: stopped with setup when it is interrupted. */
+const running = new Set<ChildProcess>();
+
 function wrangler(args: string[], options: SetupOptions, echo = false): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn("wrangler", args, {
@@ -53,6 +59,8 @@ function wrangler(args: string[], options: SetupOptions, echo = false): Promise<
       // Deploy may ask (say, to register a workers.dev subdomain on a fresh account).
       stdio: [echo ? "inherit" : "ignore", "pipe", "pipe"],
     });
+    running.add(child);
+    child.once("exit", () => running.delete(child));
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -118,6 +126,49 @@ async function existingQueues(options: SetupOptions): Promise<Set<string>> {
   return names;
 }
 
+/**
+ * `secrets` in a file of a new private temporary folder, for `wrangler deploy --secrets-file`.
+ * `dispose()` removes the folder (call it in a `finally`); until then an interruption (SIGINT,
+ * SIGTERM) removes it at once, stops the wrangler processes and ends setup as the signal would,
+ * and an exit by any other path removes it too.
+ */
+async function temporarySecrets(
+  secrets: Record<string, string>,
+): Promise<{ file: string; dispose(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "scheduler-setup-"));
+  const removeNow = () => rmSync(dir, { recursive: true, force: true });
+  const detach = () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("exit", removeNow);
+  };
+  function onSignal(signal: NodeJS.Signals) {
+    removeNow();
+    for (const child of running) child.kill(signal);
+    detach();
+    // Our listener gone, the signal's default action ends the process as if we had not caught it.
+    process.kill(process.pid, signal);
+  }
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("exit", removeNow);
+  try {
+    const file = join(dir, "secrets.json");
+    await writeFile(file, JSON.stringify(secrets), { mode: 0o600 });
+    return {
+      file,
+      async dispose() {
+        detach();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    detach();
+    removeNow();
+    throw error;
+  }
+}
+
 /** The Worker's name and every queue it produces to, consumes or dead-letters into. */
 async function readConfig(cwd: string): Promise<{ name: string; queues: string[] }> {
   const { unstable_readConfig } = await import("wrangler");
@@ -180,15 +231,10 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   const state = await adminTokenState(options);
   let adminToken: string | undefined;
   const args = ["deploy"];
-  let secretsDir: string | undefined;
   if (state === "set") {
     log("ADMIN_TOKEN: already set on the Worker; left unchanged.");
   } else {
     adminToken = randomBytes(32).toString("base64url");
-    secretsDir = await mkdtemp(join(tmpdir(), "scheduler-setup-"));
-    const file = join(secretsDir, "secrets.json");
-    await writeFile(file, JSON.stringify({ ADMIN_TOKEN: adminToken }), { mode: 0o600 });
-    args.push("--secrets-file", file);
     log(
       state === "missing-worker"
         ? `ADMIN_TOKEN: ${config.name} is not deployed yet; a generated token goes with its first deploy.`
@@ -197,11 +243,13 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   }
 
   log(`Deploying ${config.name}…`);
+  const secrets = adminToken ? await temporarySecrets({ ADMIN_TOKEN: adminToken }) : undefined;
+  if (secrets) args.push("--secrets-file", secrets.file);
   let ran: Ran;
   try {
     ran = await wrangler(args, options, true);
   } finally {
-    if (secretsDir) await rm(secretsDir, { recursive: true, force: true });
+    await secrets?.dispose();
   }
   if (ran.code !== 0) {
     throw failed(

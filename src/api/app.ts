@@ -4,7 +4,7 @@ import { consoleRoutes } from "../console/page";
 import { ProblemError, problem } from "../domain/problem";
 import { TIERS } from "../domain/tiers";
 import { type AppEnv, requireAdmin, requireTenant } from "./auth";
-import { DOCS_HTML } from "./docs-page";
+import { docsPage } from "./docs-page";
 import { onError, validationHook } from "./problems";
 import { adminRoutes } from "./routes/admin";
 import { adminMetricsRoutes } from "./routes/admin-metrics";
@@ -66,7 +66,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
     info: { title: "Edge scheduler API", version: "1.0.0", description: DESCRIPTION },
     security: [{ bearer: [] }],
   });
-  app.get("/docs", (c) => c.html(DOCS_HTML));
+  // The viewer, under a CSP and frame headers of its own (docs-page.ts).
+  app.get("/docs", () => docsPage());
   // The web console's page; its script and stylesheet are static assets (wrangler.toml [assets]).
   app.route("/console", consoleRoutes());
   return app;

@@ -7,6 +7,7 @@
 //   FAKE_WRANGLER_STATE  the state file: { queues: [], deployed: false, secrets: {} }
 //   FAKE_WRANGLER_LOG    calls are appended as JSON lines: { args, secrets }
 //   FAKE_WRANGLER_LOGGED_OUT=1   every command fails as when not logged in
+//   FAKE_WRANGLER_DEPLOY=hang|fail   deploy never ends (recording its pid), or fails
 const fs = require("node:fs");
 const path = require("node:path");
 
@@ -93,26 +94,33 @@ if (command === "queues" && sub === "list") {
       );
   const file = flag("--secrets-file");
   const secrets = file ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
-  Object.assign(state.secrets, secrets);
-  record(file ? { secrets: Object.keys(secrets) } : {});
-  state.deployed = true;
-  save();
-  process.stdout.write(
-    [
-      "Total Upload: 612.40 KiB / gzip: 121.77 KiB",
-      "Your Worker has access to the following bindings:",
-      "Binding                                   Resource",
-      "env.TENANT_SCHEDULER (TenantScheduler)    Durable Object",
-      "",
-      "Uploaded edge-scheduler (3.21 sec)",
-      "Deployed edge-scheduler triggers (1.02 sec)",
-      "  https://edge-scheduler.example-account.workers.dev",
-      "  Producer for runs-high",
-      "  Consumer for runs-high",
-      "Current Version ID: 6f1d9a2e-0000-4000-8000-000000000000",
-      "",
-    ].join("\n"),
-  );
+  if (process.env.FAKE_WRANGLER_DEPLOY === "hang") {
+    record({ secrets: Object.keys(secrets), pid: process.pid });
+    setInterval(() => {}, 60_000);
+  } else {
+    if (process.env.FAKE_WRANGLER_DEPLOY === "fail")
+      fail("A request to the Cloudflare API failed.");
+    Object.assign(state.secrets, secrets);
+    record(file ? { secrets: Object.keys(secrets) } : {});
+    state.deployed = true;
+    save();
+    process.stdout.write(
+      [
+        "Total Upload: 612.40 KiB / gzip: 121.77 KiB",
+        "Your Worker has access to the following bindings:",
+        "Binding                                   Resource",
+        "env.TENANT_SCHEDULER (TenantScheduler)    Durable Object",
+        "",
+        "Uploaded edge-scheduler (3.21 sec)",
+        "Deployed edge-scheduler triggers (1.02 sec)",
+        "  https://edge-scheduler.example-account.workers.dev",
+        "  Producer for runs-high",
+        "  Consumer for runs-high",
+        "Current Version ID: 6f1d9a2e-0000-4000-8000-000000000000",
+        "",
+      ].join("\n"),
+    );
+  }
 } else {
   fail(`the stand-in does not know \`wrangler ${args.join(" ")}\``);
 }
