@@ -62,6 +62,40 @@ function freshEnvironment(): NodeJS.ProcessEnv {
   return env;
 }
 
+describe("the walkthrough's parts", () => {
+  it("takes the marked blocks in order, rewrites the address, and finds the block a run stopped in", () => {
+    const readme = [
+      "```sh",
+      "npm run dev",
+      "```",
+      "```sh walkthrough",
+      "curl http://localhost:8787/health",
+      "```",
+      "```ts",
+      "const x = 1;",
+      "```",
+      "```sh walkthrough-background",
+      "npm run worker",
+      "```",
+    ].join("\n");
+    expect(shellBlocks(readme).map((b) => b.kind)).toEqual([
+      null,
+      "walkthrough",
+      "walkthrough-background",
+    ]);
+    const blocks = walkthroughBlocks(readme);
+    expect(blocks).toEqual([
+      { kind: "walkthrough", text: "curl http://localhost:8787/health", line: 4 },
+      { kind: "walkthrough-background", text: "npm run worker", line: 10 },
+    ]);
+    const script = walkthroughScript(blocks, "http://127.0.0.1:1234", (n) => `/tmp/bg-${n}.log`);
+    expect(script).toContain("curl http://127.0.0.1:1234/health");
+    expect(script).toContain("npm run worker\n) </dev/null >'/tmp/bg-2.log' 2>&1 &");
+    expect(failedBlock("::block-start 1\n::block-ok 1\n::block-start 2\nerror")).toBe(2);
+    expect(failedBlock("")).toBe(0);
+  });
+});
+
 describe("the README, followed from the top", () => {
   it("starts the system with `npm ci` and `npm run dev`, which the test provides", () => {
     const [first] = shellBlocks(README);

@@ -302,7 +302,7 @@ describe("the console in a browser", () => {
     await page.getByRole("heading", { name: `Run ${runId}` }).waitFor();
     await textMatches(page.locator(".crumbs"), /succeeded/, 20_000);
     // Its job by name, not by id, under "Its job" and among the facts.
-    await textMatches(page.locator(".crumbs"), /Its job flaky-1/);
+    await textMatches(page.locator(".crumbs"), /Its job\s+flaky-1/);
     await page.locator(".crumbs").getByRole("link", { name: "flaky-1" }).waitFor();
     const attempts = page.locator("li.attempt");
     await textMatches(attempts.nth(0), /Attempt 2[\s\S]*succeeded[\s\S]*200/);
