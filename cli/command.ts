@@ -21,6 +21,10 @@ export interface Context {
   cwd: string;
   /** `--json`: stdout carries exactly one JSON document. */
   json: boolean;
+  /** `--field <path>`: stdout carries only this field of the answer; the text for people goes to stderr. */
+  field?: string | undefined;
+  /** The scheduler's address (for links such as the console's page of a run). */
+  baseUrl: string;
   values: Values;
   positionals: string[];
   client: SchedulerClient;
@@ -45,16 +49,40 @@ export interface Command {
   run(ctx: Context): Promise<ExitCode | undefined>;
 }
 
+/**
+ * The value at a dotted path (`id`, `last_run.id`, `data.0.id`) of an answer; undefined when absent.
+ */
+export function fieldOf(data: unknown, path: string): unknown {
+  let value: unknown = data;
+  for (const part of path.split(".")) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
 export function makeContext(base: Omit<Context, "print" | "note" | "progress">): Context {
-  const { streams, json } = base;
+  const { streams, json, field } = base;
   return {
     ...base,
     print(data, human) {
-      if (json) streams.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
-      else {
-        const text = typeof human === "function" ? human() : human;
-        if (text) streams.stdout.write(`${text}\n`);
+      if (json) {
+        streams.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+        return;
       }
+      const text = typeof human === "function" ? human() : human;
+      if (field === undefined) {
+        if (text) streams.stdout.write(`${text}\n`);
+        return;
+      }
+      // A person still sees everything (a secret shown once among it); a script gets one value.
+      if (text) streams.stderr.write(`${text}\n`);
+      const value = fieldOf(data, field);
+      if (value === undefined || value === null)
+        throw new UsageError(
+          `the answer has no ${field}${data && typeof data === "object" ? ` (its fields: ${Object.keys(data).join(", ")})` : ""}`,
+        );
+      streams.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value)}\n`);
     },
     note(text) {
       if (!json) streams.stderr.write(`${text}\n`);

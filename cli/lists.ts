@@ -66,7 +66,7 @@ export async function bulk<T>(
     } else {
       code = worse(code, exitCodeOf(result.error));
       failed.push({ id: result.item, problem: errorJson(result.error) });
-      ctx.note(`${result.item}: ${describeError(result.error)}`);
+      ctx.note(`${result.item}: ${describeError(result.error, ctx.baseUrl)}`);
     }
   }
   ctx.print({ data, failed }, () => lines.join("\n"));

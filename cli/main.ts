@@ -48,6 +48,12 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
     description: "overrides $SCHEDULER_TOKEN (tenant) / $SCHEDULER_ADMIN_TOKEN (admin)",
   },
   json: { type: "boolean", description: "print JSON on stdout (errors as JSON on stderr)" },
+  field: {
+    type: "string",
+    value: "<name>",
+    description:
+      "print only this field of the answer on stdout (e.g. id, token, last_run.id); the rest on stderr",
+  },
   help: { type: "boolean", short: "h", description: "show help" },
 };
 
@@ -129,9 +135,11 @@ export interface Io extends Streams {
 export async function main(argv: string[], io: Io): Promise<ExitCode> {
   const { stdout, stderr } = io;
   const json = argv.includes("--json");
+  // Where requests went, for the message when nothing answered (set once the flags are read).
+  let baseUrl: string | undefined;
   const fail = (error: unknown): ExitCode => {
-    if (json) stderr.write(`${JSON.stringify(errorJson(error))}\n`);
-    else stderr.write(`error: ${describeError(error)}\n`);
+    if (json) stderr.write(`${JSON.stringify(errorJson(error, baseUrl))}\n`);
+    else stderr.write(`error: ${describeError(error, baseUrl)}\n`);
     if (error instanceof UsageError && !json)
       stderr.write("(edge-scheduler --help lists the commands)\n");
     return exitCodeOf(error);
@@ -192,6 +200,10 @@ export async function main(argv: string[], io: Io): Promise<ExitCode> {
   if (!command.args && positionals.length)
     return fail(new UsageError(`${command.name} takes no arguments, got ${positionals.join(" ")}`));
 
+  const field = parsed.values.field as string | undefined;
+  if (field !== undefined && (json || field === ""))
+    return fail(new UsageError(json ? "give --json or --field, not both" : "--field needs a name"));
+
   let activeProgress: Progress | undefined;
   try {
     const auth = typeof command.auth === "function" ? command.auth(parsed.values) : command.auth;
@@ -205,6 +217,7 @@ export async function main(argv: string[], io: Io): Promise<ExitCode> {
       io.cwd,
     );
     if (settings.token) warnIfPlainHttp(settings.baseUrl, stderr, json);
+    baseUrl = settings.baseUrl;
     const client = new SchedulerClient({
       baseUrl: settings.baseUrl,
       ...(settings.token ? { token: settings.token } : {}),
@@ -224,6 +237,8 @@ export async function main(argv: string[], io: Io): Promise<ExitCode> {
       env: io.env,
       cwd: io.cwd,
       json,
+      field,
+      baseUrl: settings.baseUrl,
       values: parsed.values,
       positionals,
       client,

@@ -4,13 +4,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { batches } from "../cli/commands/jobs.ts";
-import { parsePrometheus } from "../cli/commands/other.ts";
+import { parsePrometheus, showFireTimes } from "../cli/commands/other.ts";
 import { resolveSettings } from "../cli/config.ts";
 import { jobFromFlags, parseDuration, patchFromFlags } from "../cli/job-input.ts";
 import { COMMANDS, GLOBAL_OPTIONS, main } from "../cli/main.ts";
-import { table, UsageError } from "../cli/output.ts";
+import { describeError, table, UsageError } from "../cli/output.ts";
 import { forEachLimited, Progress } from "../cli/progress.ts";
-import { parseRetryAfter } from "../src/client/index.ts";
+import {
+  parseRetryAfter,
+  SchedulerConnectionError,
+  SchedulerProblem,
+} from "../src/client/index.ts";
 import { ensureDevVars } from "../tools/dev.ts";
 
 const scratch = await mkdtemp(join(tmpdir(), "cli-parts-"));
@@ -243,5 +247,68 @@ describe("configuration", () => {
     expect(parseRetryAfter(new Date(10_000).toUTCString(), 0)).toBe(10);
     expect(parseRetryAfter(null, 0)).toBeUndefined();
     expect(parseRetryAfter("soon", 0)).toBeUndefined();
+  });
+});
+
+describe("messages", () => {
+  it("print a validation problem's fields once, not again in its detail", () => {
+    const problem = new SchedulerProblem(
+      {
+        type: "https://scheduler.dev/problems/validation",
+        title: "Invalid request",
+        status: 400,
+        detail: "schedule.cron: hour must be 0-23, got 25; target.url: Invalid URL",
+        errors: [
+          { path: "schedule.cron", message: "hour must be 0-23, got 25" },
+          { path: "target.url", message: "Invalid URL" },
+        ],
+      },
+      "POST /v1/jobs",
+    );
+    expect(describeError(problem)).toBe(
+      "POST /v1/jobs: 400 Invalid request\n  schedule.cron: hour must be 0-23, got 25\n  target.url: Invalid URL",
+    );
+    const conflict = new SchedulerProblem(
+      { type: "x", title: "Conflict", status: 409, detail: "The job is cancelled." },
+      "POST /v1/jobs/j/trigger",
+    );
+    expect(describeError(conflict)).toBe(
+      "POST /v1/jobs/j/trigger: 409 Conflict: The job is cancelled.",
+    );
+  });
+
+  it("name the address tried without an answer; a remote one gets no `npm run dev` advice", () => {
+    const cause = Object.assign(new Error("getaddrinfo ENOTFOUND nowhere.example"), {
+      code: "ENOTFOUND",
+    });
+    const error = new SchedulerConnectionError(
+      "GET /v1/jobs",
+      new TypeError("fetch failed", { cause }),
+    );
+    const text = describeError(error, "https://nowhere.example");
+    expect(text).toBe(
+      "no answer from https://nowhere.example (GET /v1/jobs: the host name does not resolve).\n" +
+        "Check that the address is right and reachable, or point the CLI at another scheduler with SCHEDULER_URL (or --url).",
+    );
+    expect(describeError(error, "http://localhost:8787")).toContain("npm run dev");
+  });
+});
+
+describe("fire times", () => {
+  it("show a UTC schedule in one column, a zoned one beside UTC with its DST day marked", () => {
+    expect(showFireTimes({ timezone: "UTC", fire_times: ["2027-03-28T01:30:00.000Z"] })).toBe(
+      "UTC\nSun 2027-03-28 01:30:00 UTC",
+    );
+    expect(
+      showFireTimes({
+        timezone: "America/New_York",
+        fire_times: ["2027-03-13T07:30:00.000Z", "2027-03-14T07:30:00.000Z"],
+      }).split("\n"),
+    ).toEqual([
+      "America/New_York               UTC",
+      "Sat 2027-03-13 02:30:00 UTC-5  2027-03-13 07:30:00 UTC",
+      "Sun 2027-03-14 03:30:00 UTC-4  2027-03-14 07:30:00 UTC  DST change: UTC-5 → UTC-4",
+    ]);
+    expect(showFireTimes({ timezone: "UTC", fire_times: [] })).toContain("does not run again");
   });
 });

@@ -2,67 +2,13 @@
  * The CLI as a person or a script runs it: a child process of bin/edge-scheduler.js against the
  * running `npm run dev`, reading its admin token from the .dev.vars that `npm run dev` wrote.
  */
-import { spawn } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
+import { cli, cliJson, tenantToken } from "./support/cli-runner.ts";
 import { ROOT } from "./support/dev-system.ts";
 import { deliveriesAt, sinkUrl, uniqueId, waitFor } from "./support/fixtures.ts";
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI; `cwd` defaults to the dev system's copy (whose .dev.vars holds the admin token). */
-function cli(args: string[], options: { token?: string; cwd?: string; command?: string[] } = {}) {
-  const env: NodeJS.ProcessEnv = { ...process.env, SCHEDULER_URL: inject("baseUrl") };
-  delete env.SCHEDULER_TOKEN;
-  delete env.SCHEDULER_ADMIN_TOKEN;
-  if (options.token) env.SCHEDULER_TOKEN = options.token;
-  const [command, ...prefix] = options.command ?? [
-    process.execPath,
-    join(ROOT, "bin/edge-scheduler.js"),
-  ];
-  return new Promise<Ran>((resolve) => {
-    const child = spawn(command as string, [...prefix, ...args], {
-      cwd: options.cwd ?? inject("devDir"),
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
-
-/** Runs the CLI with --json and parses stdout (failing the test on a non-zero exit). */
-async function cliJson<T = any>(args: string[], token?: string): Promise<T> {
-  const ran = await cli([...args, "--json"], { token });
-  if (ran.code !== 0)
-    throw new Error(`edge-scheduler ${args.join(" ")}: exit ${ran.code}\n${ran.stderr}`);
-  return JSON.parse(ran.stdout) as T;
-}
-
-async function tenantToken(): Promise<string> {
-  const tenant = await cliJson([
-    "tenants",
-    "create",
-    "--name",
-    "CLI test",
-    "--id",
-    uniqueId("cli"),
-  ]);
-  return tenant.token as string;
-}
 
 describe("npm run dev (two commands, nothing else)", () => {
   it("generated .dev.vars with an admin token, printed it, and serves a working system", async () => {

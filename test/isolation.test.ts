@@ -21,7 +21,8 @@ interface Route {
   path: string;
 }
 
-const OPEN_ROUTES = ["/health", "/health/ready", "/openapi.json", "/docs"];
+// Open to anyone, and about no tenant: GET / points to the others; /dev/echo is local-only.
+const OPEN_ROUTES = ["/", "/health", "/health/ready", "/openapi.json", "/docs", "/dev/echo"];
 
 function appRoutes(): Route[] {
   const seen = new Set<string>();

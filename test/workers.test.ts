@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { LeaseTable } from "../src/durable/runs/lease-table";
 import {
   call,
   callJson,
@@ -9,7 +10,6 @@ import {
   waitFor,
 } from "./support/api";
 import { runDetail, waitForRuns } from "./support/runs";
-import type { LeaseTable } from "../src/durable/runs/lease-table";
 import { fireAlarm, insideScheduler } from "./support/tenant-object";
 import {
   type Claimed,

@@ -4,6 +4,10 @@
  * prints it once; then runs `wrangler dev` with the arguments given (`npm run dev -- --port 9000`).
  * Only local development reads `.dev.vars`: a deployed Worker without the ADMIN_TOKEN secret still
  * refuses every admin call (src/api/auth.ts).
+ *
+ * wrangler's dev registry (for service bindings between several `wrangler dev` sessions) is turned
+ * off: this Worker binds no other, and the registry reprinted the bindings table whenever any dev
+ * session on the machine started or stopped. WRANGLER_REGISTRY_PATH set by the caller wins.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -53,24 +57,41 @@ export function ensureDevVars(dir: string): DevVars {
   return { path, token, created: true };
 }
 
+/** The address `wrangler dev` will serve with these arguments (`--port`, `--ip`). */
+export function devAddress(args: string[]): string {
+  const value = (name: string) => {
+    const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+    if (i < 0) return undefined;
+    const arg = args[i] as string;
+    return arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : args[i + 1];
+  };
+  return `http://${value("ip") ?? "localhost"}:${value("port") ?? "8787"}`;
+}
+
 function main(): void {
+  const args = process.argv.slice(2);
   const vars = ensureDevVars(process.cwd());
-  if (vars.created) {
-    console.log(
-      [
-        "Generated a local admin token and saved it in .dev.vars (shown once here):",
-        "",
-        `  ADMIN_TOKEN=${vars.token}`,
-        "",
-        "The CLI reads it from .dev.vars for a local URL. In another terminal:",
-        "  npx edge-scheduler tenants create --name Acme",
-        "",
-      ].join("\n"),
-    );
-  } else {
-    console.log("Local admin token: ADMIN_TOKEN in .dev.vars.");
-  }
-  const child = spawn("wrangler", ["dev", ...process.argv.slice(2)], { stdio: "inherit" });
+  const address = devAddress(args);
+  console.log(
+    [
+      ...(vars.created
+        ? [
+            "Generated a local admin token and saved it in .dev.vars (shown once here):",
+            "",
+            `  ADMIN_TOKEN=${vars.token}`,
+            "",
+          ]
+        : ["Local admin token: ADMIN_TOKEN in .dev.vars."]),
+      "In another terminal, in this directory, the CLI finds it there (README, Quick start):",
+      "  export SCHEDULER_TOKEN=$(npx edge-scheduler tenants create --name Acme --field token)",
+      `Once wrangler says Ready: the console is ${address}/console, the API ${address}/docs.`,
+      "",
+    ].join("\n"),
+  );
+  const child = spawn("wrangler", ["dev", ...args], {
+    stdio: "inherit",
+    env: { ...process.env, WRANGLER_REGISTRY_PATH: process.env.WRANGLER_REGISTRY_PATH ?? "" },
+  });
   // Ctrl-C reaches wrangler from the terminal itself: this process only waits for it to finish.
   process.on("SIGINT", () => {});
   for (const signal of ["SIGTERM", "SIGHUP"] as const) process.on(signal, () => child.kill(signal));

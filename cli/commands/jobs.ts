@@ -28,6 +28,7 @@ import {
 } from "../job-input.ts";
 import { bulk, printList } from "../lists.ts";
 import { type Column, EXIT, fields, table, time, UsageError } from "../output.ts";
+import { showFireTimes } from "./other.ts";
 
 /** The API's batch limit; the type keeps it equal to LIMITS.maxBatchJobs. */
 const MAX_BATCH_JOBS: typeof LIMITS.maxBatchJobs = 1000;
@@ -333,7 +334,7 @@ export const jobCommands: Command[] = [
   {
     name: "jobs preview",
     args: "<job-id>",
-    summary: "a job's next fire times (UTC)",
+    summary: "a job's next fire times, in its zone and in UTC, DST days marked",
     auth: "tenant",
     options: {
       count: { type: "string", value: "<n>", description: "how many (1 to 100, default 10)" },
@@ -344,9 +345,7 @@ export const jobCommands: Command[] = [
         id as string,
         int(ctx.values, "count", { min: 1, max: 100 }),
       );
-      ctx.print(preview, () =>
-        [`cron evaluated in ${preview.timezone}`, ...preview.fire_times.map(time)].join("\n"),
-      );
+      ctx.print(preview, () => showFireTimes(preview));
       return EXIT.ok;
     },
   },

@@ -1,5 +1,7 @@
 /** schedules preview, metrics, health. */
-import type { Schedule } from "../../src/client/index.ts";
+import type { Schedule, SchedulePreview } from "../../src/client/index.ts";
+// The console's own time functions (pure Intl), so both show zones and DST days alike.
+import { dstChangeOnDay, formatInZone, formatUtc, weekday } from "../../src/console/client/time.ts";
 import { type Command, choice, flag, int, str } from "../command.ts";
 import { parseDuration } from "../job-input.ts";
 import { EXIT, table, time, UsageError } from "../output.ts";
@@ -25,6 +27,41 @@ export function parsePrometheus(text: string): Sample[] {
     samples.push({ name: match[1] as string, labels, value: Number(match[3]) });
   }
   return samples;
+}
+
+/**
+ * Fire times as people read them: each in the schedule's zone (with its weekday and UTC offset)
+ * and in UTC, and the days on which the zone's clocks change marked as the console marks them.
+ */
+export function showFireTimes(preview: Pick<SchedulePreview, "fire_times" | "timezone">): string {
+  const zone = preview.timezone;
+  if (preview.fire_times.length === 0) return `no fire times: this schedule does not run again`;
+  const rows = preview.fire_times.map((iso) => {
+    const instant = Date.parse(iso);
+    const change = dstChangeOnDay(instant, zone);
+    return {
+      local: `${weekday(instant, zone)} ${formatInZone(iso, zone)}`,
+      utc: formatUtc(iso),
+      note: change ? `DST change: ${change.fromName} → ${change.toName}` : "",
+    };
+  });
+  const columns =
+    zone === "UTC"
+      ? [["UTC"], ...rows.map((r) => [r.local])]
+      : [[zone, "UTC"], ...rows.map((r) => [r.local, r.utc])];
+  const widths = (columns[0] as string[]).map((_, i) =>
+    Math.max(...columns.map((c) => (c[i] ?? "").length)),
+  );
+  return columns
+    .map((cells, row) =>
+      [
+        ...cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)),
+        row === 0 ? "" : (rows[row - 1]?.note ?? ""),
+      ]
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 export const otherCommands: Command[] = [
@@ -57,9 +94,7 @@ export const otherCommands: Command[] = [
           ? { count: int(ctx.values, "count") }
           : {}),
       });
-      ctx.print(preview, () =>
-        [`cron evaluated in ${preview.timezone}`, ...preview.fire_times.map(time)].join("\n"),
-      );
+      ctx.print(preview, () => showFireTimes(preview));
       return undefined;
     },
   },

@@ -1,10 +1,10 @@
 /** runs, dead letters (tenant token). */
 import type { Run, RunDetail } from "../../src/client/index.ts";
-import { RUN_STATUSES } from "../../src/domain/run-status.ts";
+import { isTerminal, RUN_STATUSES } from "../../src/domain/run-status.ts";
 import {
-  args,
   CONCURRENCY,
   type Command,
+  type Context,
   choice,
   flag,
   ids,
@@ -13,7 +13,7 @@ import {
   str,
 } from "../command.ts";
 import { bulk, printList } from "../lists.ts";
-import { type Column, EXIT, fields, table, time, UsageError } from "../output.ts";
+import { type Column, EXIT, fields, table, time, UsageError, WaitTimeout } from "../output.ts";
 
 export const RUN_COLUMNS: Column<Run>[] = [
   ["ID", (r) => r.id],
@@ -26,10 +26,15 @@ export const RUN_COLUMNS: Column<Run>[] = [
   ["LAST ERROR", (r) => r.last_error],
 ];
 
-const showRun = (r: Run | RunDetail) => {
+/** The console's page of a run, on the scheduler the CLI talks to. */
+export function consoleRunUrl(baseUrl: string, runId: string): string {
+  return `${baseUrl.replace(/\/+$/, "")}/console/runs/${encodeURIComponent(runId)}`;
+}
+
+const showRun = (r: Run | RunDetail, extra: { jobName?: string; consoleUrl?: string } = {}) => {
   const summary = fields([
     ["id", r.id],
-    ["job", r.job_id],
+    ["job", extra.jobName ? `${extra.jobName} (${r.job_id})` : r.job_id],
     ["status", r.status],
     ["trigger", r.trigger],
     ["priority", r.priority],
@@ -40,6 +45,7 @@ const showRun = (r: Run | RunDetail) => {
     ["finished", time(r.finished_at)],
     ["fire lag", r.fire_lag_ms === null ? "-" : `${r.fire_lag_ms} ms`],
     ["last error", r.last_error],
+    ...(extra.consoleUrl ? [["in the console", extra.consoleUrl] as [string, unknown]] : []),
   ]);
   if (!("attempts" in r) || r.attempts.length === 0) return summary;
   return `${summary}\n\n${table(r.attempts, [
@@ -54,6 +60,42 @@ const showRun = (r: Run | RunDetail) => {
 };
 
 const runLine = (r: Run) => `${r.id}  ${r.status}  job ${r.job_id}`;
+
+/** How often `runs get --wait` asks again. */
+const WAIT_POLL_MS = 500;
+
+/** The run `runs get` names: its id, or with --job the job's newest run (undefined: none yet). */
+async function findRun(ctx: Context, job: string | undefined): Promise<RunDetail | undefined> {
+  if (job === undefined) return ctx.client.runs.get(ctx.positionals[0] as string);
+  const page = await ctx.client.jobs.runs(job, { limit: 1 }).page();
+  const newest = page.data[0];
+  return newest ? ctx.client.runs.get(newest.id) : undefined;
+}
+
+/**
+ * `runs get --wait`: asks until the run is final (or, with --job, until the job has a run and it
+ * is final), at most --wait-seconds; one line on stderr each time the status changes.
+ */
+async function waitForRun(
+  ctx: Context,
+  job: string | undefined,
+  seconds: number,
+): Promise<RunDetail> {
+  const deadline = Date.now() + seconds * 1000;
+  let said = "";
+  for (;;) {
+    const run = await findRun(ctx, job);
+    if (run && isTerminal(run.status)) return run;
+    const state = run ? `${run.id} is ${run.status}` : `job ${job} has no run yet`;
+    if (state !== said) ctx.note(`waiting: ${state}`);
+    said = state;
+    if (Date.now() >= deadline)
+      throw new WaitTimeout(
+        `${state} after ${seconds} s; run the command again to keep waiting (--wait-seconds)`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+  }
+}
 
 export const runCommands: Command[] = [
   {
@@ -81,13 +123,41 @@ export const runCommands: Command[] = [
   },
   {
     name: "runs get",
-    args: "<run-id>",
+    args: "(<run-id> | --job <job-id>)",
     summary: "a run with every attempt (status code, duration, the answer's start)",
+    help: [
+      "Examples:",
+      "  runs get run_01m8...               # as it is now",
+      "  runs get run_01m8... --wait        # once it has finished (succeeded, dead, cancelled...)",
+      "  runs get --job job_01m8... --wait  # the job's newest run, waiting for the first if needed",
+    ].join("\n"),
     auth: "tenant",
+    options: {
+      job: { type: "string", value: "<job-id>", description: "the job's newest run instead" },
+      wait: { type: "boolean", description: "wait until the run has finished" },
+      "wait-seconds": {
+        type: "string",
+        value: "<s>",
+        description: "with --wait: give up after this long (default 60; exit 3)",
+      },
+    },
     async run(ctx) {
-      const [id] = args(ctx, ["run-id"]);
-      const run = await ctx.client.runs.get(id as string);
-      ctx.print(run, () => showRun(run));
+      const job = str(ctx.values, "job");
+      if ((job === undefined) === (ctx.positionals.length !== 1))
+        throw new UsageError(
+          ctx.positionals.length > 1
+            ? `give one run id, got ${ctx.positionals.join(" ")}`
+            : "give a run id, or --job <job-id>",
+        );
+      const seconds = int(ctx.values, "wait-seconds", { min: 1, max: 86_400 }) ?? 60;
+      const run = flag(ctx.values, "wait")
+        ? await waitForRun(ctx, job, seconds)
+        : await findRun(ctx, job);
+      if (!run) throw new UsageError(`job ${job} has no run yet (--wait waits for its first)`);
+      const jobName = ctx.json ? undefined : await jobNameOf(ctx, run.job_id);
+      ctx.print(run, () =>
+        showRun(run, { jobName, consoleUrl: consoleRunUrl(ctx.baseUrl, run.id) }),
+      );
       return undefined;
     },
   },
@@ -180,3 +250,12 @@ export const runCommands: Command[] = [
     },
   },
 ];
+
+/** The job's name, for people; its id stands in when it cannot be read. */
+async function jobNameOf(ctx: Context, jobId: string): Promise<string | undefined> {
+  try {
+    return (await ctx.client.jobs.get(jobId)).name;
+  } catch {
+    return undefined;
+  }
+}

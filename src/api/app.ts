@@ -8,7 +8,9 @@ import { docsPage } from "./docs-page";
 import { onError, validationHook } from "./problems";
 import { adminRoutes } from "./routes/admin";
 import { adminMetricsRoutes } from "./routes/admin-metrics";
+import { devEchoRoutes } from "./routes/dev-echo";
 import { healthRoutes } from "./routes/health";
+import { homeRoutes } from "./routes/home";
 import { jobRoutes } from "./routes/jobs";
 import { metricsRoutes } from "./routes/metrics";
 import { runRoutes } from "./routes/runs";
@@ -38,6 +40,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
     throw new ProblemError(problem(404, `No route for ${c.req.method} ${c.req.path}.`));
   });
 
+  // GET / points to the console and the API document; /dev/echo exists only for local development.
+  app.route("/", homeRoutes());
+  app.route("/", devEchoRoutes());
   // /health is liveness, /health/ready readiness (Durable Object storage answers).
   app.route("/", healthRoutes());
 

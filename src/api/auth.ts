@@ -19,6 +19,29 @@ function bearer(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
+/**
+ * The 401s say whether a token was sent at all: "required" only when none was, so a person who
+ * pasted the wrong token is not told to send one. Nothing here says which part of a sent token was
+ * wrong (the tenant object answers the same for an unknown id, a wrong secret and a revoked token).
+ */
+const MESSAGES = {
+  noToken: "A bearer token is required: send `Authorization: Bearer <token>`.",
+  noAdminToken: "The admin token is required: send `Authorization: Bearer <ADMIN_TOKEN>`.",
+  notTenantToken:
+    "The token is unknown or revoked: tenant routes take a tenant token (sched.<tenant>.<id>.<secret>).",
+  notAdminToken: "The token is unknown or revoked: it is not this scheduler's admin token.",
+  adminUnset: "This scheduler has no ADMIN_TOKEN configured, so it refuses every admin call.",
+  notBearer: "The Authorization header must read `Bearer <token>`.",
+} as const;
+
+/** The Authorization header's token; `undefined` when no header was sent. */
+function presentedToken(header: string | undefined): string | undefined {
+  if (header === undefined || header.trim() === "") return undefined;
+  const token = bearer(header);
+  if (token === null) throw fail.unauthorized(MESSAGES.notBearer);
+  return token;
+}
+
 /** The tenant's own object. */
 export function schedulerFor(env: Env, tenantId: string): DurableObjectStub<TenantScheduler> {
   return env.TENANT_SCHEDULER.get(env.TENANT_SCHEDULER.idFromName(tenantId));
@@ -30,11 +53,11 @@ export function schedulerFor(env: Env, tenantId: string): DurableObjectStub<Tena
  */
 export const requireAdmin = () =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const presented = bearer(c.req.header("authorization"));
+    const presented = presentedToken(c.req.header("authorization"));
     const expected = c.env.ADMIN_TOKEN;
-    if (!presented || !expected || !(await secretsEqual(presented, expected))) {
-      throw fail.unauthorized("The admin token is required.");
-    }
+    if (!expected) throw fail.unauthorized(MESSAGES.adminUnset);
+    if (presented === undefined) throw fail.unauthorized(MESSAGES.noAdminToken);
+    if (!(await secretsEqual(presented, expected))) throw fail.unauthorized(MESSAGES.notAdminToken);
     await next();
   });
 
@@ -44,9 +67,10 @@ export const requireAdmin = () =>
  */
 export const requireTenant = () =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const raw = bearer(c.req.header("authorization"));
-    const parsed = raw ? parseToken(raw) : null;
-    if (!parsed) throw fail.unauthorized("A tenant bearer token is required.");
+    const raw = presentedToken(c.req.header("authorization"));
+    if (raw === undefined) throw fail.unauthorized(MESSAGES.noToken);
+    const parsed = parseToken(raw);
+    if (!parsed) throw fail.unauthorized(MESSAGES.notTenantToken);
     c.set("tenantId", parsed.tenantId);
     c.set("credential", { token_id: parsed.tokenId, secret: parsed.secret });
     c.set("scheduler", schedulerFor(c.env, parsed.tenantId));

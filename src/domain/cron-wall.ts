@@ -4,6 +4,7 @@
  * those to instants in a zone is zoned-cron.ts's job.
  */
 import { type CronExpression, CronExpressionParser } from "cron-parser";
+import { explainCronError } from "./cron-errors";
 import { fail } from "./problem";
 
 export interface WallCron {
@@ -42,7 +43,7 @@ export function parseWallCron(expression: string, path = "schedule.cron"): WallC
     // job's time whenever its expression is parsed again (a restart, a cache eviction).
     iterator = CronExpressionParser.parse(trimmed, { tz: "UTC", strict: false, hashSeed: trimmed });
   } catch (error) {
-    throw fail.invalid(path, `invalid cron expression: ${(error as Error).message}`);
+    throw fail.invalid(path, explainCronError(trimmed, (error as Error).message));
   }
   const hourField = predefined ? PREDEFINED_HOUR_FIELDS[trimmed] : fields[fields.length - 4];
   const cron = wallCron(iterator, hourField?.startsWith("*") ?? false);

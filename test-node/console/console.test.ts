@@ -301,6 +301,9 @@ describe("the console in a browser", () => {
     await page.getByRole("link", { name: runId }).click();
     await page.getByRole("heading", { name: `Run ${runId}` }).waitFor();
     await textMatches(page.locator(".crumbs"), /succeeded/, 20_000);
+    // Its job by name, not by id, under "Its job" and among the facts.
+    await textMatches(page.locator(".crumbs"), /Its job\s+flaky-1/);
+    await page.locator(".crumbs").getByRole("link", { name: "flaky-1" }).waitFor();
     const attempts = page.locator("li.attempt");
     await textMatches(attempts.nth(0), /Attempt 2[\s\S]*succeeded[\s\S]*200/);
     await textMatches(attempts.nth(1), /Attempt 1[\s\S]*failed[\s\S]*500[\s\S]*failing with 500/);

@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { cp, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, stopGroup } from "../../tools/processes.ts";
@@ -16,29 +16,41 @@ const READY_TIMEOUT_MS = 90_000;
 export interface DevSystem {
   baseUrl: string;
   adminToken: string;
-  /** What `npm run dev` printed before wrangler's own output. */
+  /** What `npm run dev` printed (stdout and stderr) until it answered /health. */
   output: string;
   /** The copy of the project it runs in (holds the generated .dev.vars). */
   dir: string;
   stop(): Promise<void>;
 }
 
-/** The project as a clone has it (no .dev.vars); edits made meanwhile do not restart the Worker. */
+/** What a clone does not have: installed packages, local state and secrets, build output. */
+const NOT_IN_A_CLONE = new Set([".git", "node_modules", ".wrangler", ".dev.vars", "dist"]);
+
+/**
+ * The project as a clone has it (no .dev.vars; the CLI, the demo and the worker beside the Worker,
+ * so README commands run there as written); edits made meanwhile do not restart the Worker.
+ */
 async function copyProject(dir: string): Promise<void> {
-  for (const entry of [
-    "src",
-    "migrations",
-    "tools",
-    "wrangler.toml",
-    "package.json",
-    "tsconfig.json",
-    ".env",
-  ])
-    await cp(join(ROOT, entry), join(dir, entry), { recursive: true });
+  await mkdir(dir, { recursive: true });
+  for (const entry of await readdir(ROOT)) {
+    if (NOT_IN_A_CLONE.has(entry)) continue;
+    await cp(join(ROOT, entry), join(dir, entry), {
+      recursive: true,
+      filter: (source) => !source.includes("/bench/results/raw"),
+    });
+  }
   await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
 }
 
-export async function startDevSystem(): Promise<DevSystem> {
+export interface DevSystemOptions {
+  /**
+   * `--log-level warn` (the default), for a system many tests share; false runs it at wrangler's
+   * own level, so `output` is what a person sees.
+   */
+  quiet?: boolean;
+}
+
+export async function startDevSystem(options: DevSystemOptions = {}): Promise<DevSystem> {
   const port = await freePort();
   const work = await mkdtemp(join(tmpdir(), "scheduler-node-tests-"));
   const dir = join(work, "app");
@@ -56,8 +68,7 @@ export async function startDevSystem(): Promise<DevSystem> {
       "127.0.0.1",
       "--persist-to",
       join(work, "state"),
-      "--log-level",
-      "warn",
+      ...(options.quiet === false ? [] : ["--log-level", "warn"]),
       "--show-interactive-dev-session=false",
     ],
     {
@@ -71,11 +82,12 @@ export async function startDevSystem(): Promise<DevSystem> {
       },
     },
   );
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-    log.write(chunk);
-  });
-  child.stderr?.pipe(log);
+  let ready = false;
+  for (const stream of [child.stdout, child.stderr])
+    stream?.on("data", (chunk: Buffer) => {
+      if (!ready) output += chunk.toString();
+      log.write(chunk);
+    });
   const stop = async () => {
     await stopGroup(child);
     log.end();
@@ -95,7 +107,10 @@ export async function startDevSystem(): Promise<DevSystem> {
         (r) => r.ok,
         () => false,
       );
-      if (ok) break;
+      if (ok) {
+        ready = true;
+        break;
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
     const devVars = await readFile(join(dir, ".dev.vars"), "utf8");

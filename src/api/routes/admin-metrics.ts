@@ -20,7 +20,7 @@ const adminMetrics = createRoute({
       content: { "text/plain": { schema: { type: "string" } } },
       description: "Prometheus text 0.0.4",
     },
-    401: problemDoc("The admin token is required"),
+    401: problemDoc("Missing, unknown or revoked admin token"),
   },
 });
 

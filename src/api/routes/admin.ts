@@ -23,7 +23,7 @@ import { json, jsonBody } from "./openapi";
 const TenantParam = z.object({ id: TenantIdSchema.openapi({ param: { name: "id", in: "path" } }) });
 const errors = {
   400: problemDoc("Invalid input"),
-  401: problemDoc("The admin token is required"),
+  401: problemDoc("Missing, unknown or revoked admin token"),
   404: problemDoc("No such tenant"),
 };
 

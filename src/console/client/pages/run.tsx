@@ -1,6 +1,7 @@
 /** One run: its state, every attempt (status code, duration, response excerpt, worker, error). */
 import { api, isProblem, parentOf, type RunDetail, runGraph, taskKeyOf } from "../api";
 import { useAction, useAsync, useInterval } from "../hooks";
+import { useJobNames } from "../job-names";
 import { Link } from "../router";
 import { durationText } from "../time";
 import {
@@ -145,6 +146,9 @@ function Tasks(props: { run: RunDetail }) {
 export function RunPage(props: { id: string }) {
   const run = useAsync((signal) => api().runs.get(props.id, { signal }), [props.id]);
   const data = run.data;
+  // Runs carry their job's id only; people know the job by its name.
+  const names = useJobNames(data ? [data.job_id] : []);
+  const jobName = data ? (names[data.job_id] ?? data.job_id) : "";
   // While the run is still going, follow it.
   useInterval(run.reload, 2500, !!data && ACTIVE.includes(data.status) && !run.loading);
   const cancel = useAction(async () => {
@@ -190,8 +194,11 @@ export function RunPage(props: { id: string }) {
       title={`Run ${data.id}`}
       lead={
         <p class="crumbs">
-          <Link to={`/jobs/${encodeURIComponent(data.job_id)}`}>Its job</Link> /{" "}
-          <StatusBadge status={data.status} />
+          Its job{" "}
+          <Link to={`/jobs/${encodeURIComponent(data.job_id)}`} class="job-name">
+            {jobName}
+          </Link>{" "}
+          / <StatusBadge status={data.status} />
         </p>
       }
       actions={
@@ -229,9 +236,10 @@ export function RunPage(props: { id: string }) {
               : []),
             [
               "Job",
-              <Link to={`/jobs/${encodeURIComponent(data.job_id)}`} class="mono">
-                {data.job_id}
-              </Link>,
+              <span>
+                <Link to={`/jobs/${encodeURIComponent(data.job_id)}`}>{jobName}</Link>{" "}
+                <span class="mono muted">{data.job_id}</span>
+              </span>,
             ],
             ["Trigger", data.trigger === "manual" ? "manual (trigger or replay)" : "schedule"],
             ["Priority", data.priority],
