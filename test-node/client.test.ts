@@ -320,7 +320,7 @@ describe("SchedulerClient", () => {
       checkpoint: { step: 2 },
     });
     expect(lease).toMatchObject({ run_id: triggered.id, cancel: false });
-    const beat = await worker.workers.heartbeat("w1");
+    const beat = await worker.workers.heartbeat("w1", [{ run_id: triggered.id, attempt: 1 }]);
     expect(beat.runs.map((r) => r.run_id)).toEqual([triggered.id]);
     expect((await client.workers.list()).map((w) => [w.id, w.runs_in_flight])).toEqual([["w1", 1]]);
     const done = await worker.runs.complete(triggered.id, { worker_id: "w1", attempt: 1 });

@@ -298,7 +298,7 @@ export class WorkersApi {
     return this.client.call(operations.claimRuns, { body: input, ...options });
   }
 
-  /** Renews every attempt the worker holds (or those listed); answers each with its cancel flag. */
+  /** Renews the attempts the worker names in `runs` (no others); answers each with its cancel flag. */
   heartbeat(
     workerId: string,
     runs: { run_id: string; attempt: number }[] = [],

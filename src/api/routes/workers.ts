@@ -60,7 +60,7 @@ const heartbeatRun = createRoute({
 const heartbeatWorker = createRoute({
   method: "post",
   path: "/workers/{id}/heartbeat",
-  summary: "Keep every attempt of a worker alive; answers for each, with cancel flags",
+  summary: "Keep the attempts a worker names alive; answers for each, with cancel flags",
   middleware: [tooLarge(LIMITS.maxBodyBytes)] as const,
   request: {
     params: WorkerParam,
