@@ -1,8 +1,17 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { defineConfig, type Plugin } from "vitest/config";
 
-// Two projects, one `vitest run`: the Worker's tests inside workerd, and the operator tools' tests
-// (client, CLI, setup, dev) in Node against a real `npm run dev`.
+/** Migrations are imported as text (wrangler's Text rule); the simulation runs them in Node. */
+const sqlAsText: Plugin = {
+  name: "sql-as-text",
+  transform(code, id) {
+    return id.endsWith(".sql") ? `export default ${JSON.stringify(code)};` : undefined;
+  },
+};
+
+// Three projects, one `vitest run`: the Worker's tests inside workerd, the operator tools' tests
+// (client, CLI, setup, dev) in Node against a real `npm run dev`, and the simulation of the tenant
+// object (its production modules in Node over node:sqlite, simulation/).
 export default defineConfig({
   test: {
     // Structured logs of passing tests are noise; failing tests still show theirs.
@@ -37,6 +46,23 @@ export default defineConfig({
           globalSetup: ["./test-node/support/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        plugins: [sqlAsText],
+        resolve: {
+          alias: {
+            "cloudflare:workers": new URL(
+              "./simulation/platform/cloudflare-workers.ts",
+              import.meta.url,
+            ).pathname,
+          },
+        },
+        test: {
+          name: "simulation",
+          include: ["simulation/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 600_000,
         },
       },
     ],

@@ -80,14 +80,28 @@ export async function main(argv: string[]): Promise<number> {
   const small = values["no-shrink"]
     ? { actions: found.actions.slice(0, found.failure.step + 1), failure: found.failure }
     : await shrink(found.seed, found.actions, found.failure);
-  console.log(`\nshortest sequence that still breaks "${small.failure.invariant}":`);
-  for (const [i, action] of small.actions.entries())
-    console.log(`  ${i}: ${JSON.stringify(action)}`);
-  console.log(`\n${small.failure.detail}`);
-  console.log("\nlast log lines:");
-  for (const line of small.failure.log.slice(-15)) console.log(`  ${line}`);
-  console.log(`\nreplay: npm run simulate -- --seed ${found.seed} --steps ${steps}`);
+  console.log(describeFailure(found.seed, steps, small.actions, small.failure));
   return 1;
+}
+
+/** What a failure report says: the promise, the shortest sequence, the last log lines, the replay command. */
+export function describeFailure(
+  seed: number,
+  steps: number,
+  actions: Action[],
+  failure: Failure,
+): string {
+  return [
+    `shortest sequence that still breaks "${failure.invariant}":`,
+    ...actions.map((action, i) => `  ${i}: ${JSON.stringify(action)}`),
+    "",
+    failure.detail,
+    "",
+    "last log lines:",
+    ...failure.log.slice(-15).map((line) => `  ${line}`),
+    "",
+    `replay: npm run simulate -- --seed ${seed} --steps ${steps}`,
+  ].join("\n");
 }
 
 function seconds(since: number): string {

@@ -70,6 +70,9 @@ export class SimStorage {
   alarmAt: number | null = null;
   private readonly statements = new Map<string, StatementSync>();
   private depth = 0;
+  /** Write statements committed so far, and those inside the transaction under way. */
+  committedWrites = 0;
+  private pendingWrites = 0;
   /** Writes left before the armed failure, counted inside transactions only; null: none armed. */
   private writesBeforeFailure: number | null = null;
 
@@ -96,19 +99,37 @@ export class SimStorage {
 
   transactionSync<T>(fn: () => T): T {
     const savepoint = `sim_${this.depth}`;
+    const writesBefore = this.pendingWrites;
     this.db.exec(this.depth === 0 ? "begin" : `savepoint ${savepoint}`);
     this.depth++;
     try {
       const value = fn();
       this.depth--;
       this.db.exec(this.depth === 0 ? "commit" : `release ${savepoint}`);
+      if (this.depth === 0) this.settleWrites(true);
       return value;
     } catch (error) {
       this.depth--;
-      if (this.depth === 0) this.db.exec("rollback");
-      else this.db.exec(`rollback to ${savepoint}; release ${savepoint}`);
+      if (this.depth === 0) {
+        this.db.exec("rollback");
+        this.settleWrites(false);
+      } else {
+        this.db.exec(`rollback to ${savepoint}; release ${savepoint}`);
+        this.pendingWrites = writesBefore;
+      }
       throw error;
     }
+  }
+
+  private settleWrites(committed: boolean): void {
+    if (committed) this.committedWrites += this.pendingWrites;
+    this.pendingWrites = 0;
+  }
+
+  private countWrite(changed: number): void {
+    if (changed === 0) return;
+    if (this.depth > 0) this.pendingWrites += changed;
+    else this.committedWrites += changed;
   }
 
   async getAlarm(): Promise<number | null> {
@@ -144,11 +165,13 @@ export class SimStorage {
     const columns = statement.columns().map((c) => c.name);
     if (columns.length === 0) {
       const result = statement.run(...values);
+      if (WRITE.test(query)) this.countWrite(Number(result.changes));
       return new SimCursor<T>([], [], 0, Number(result.changes));
     }
     statement.setReturnArrays(true);
     const rows = statement.all(...values) as unknown as SqlStorageValue[][];
     const written = WRITE.test(query) ? rows.length : 0;
+    this.countWrite(written);
     return new SimCursor<T>(rows, columns, rows.length, written);
   }
 }

@@ -1,0 +1,31 @@
+/**
+ * The simulation in `npm test`: a fixed budget of seeds (SIMULATION_SEEDS, default 80) of 150
+ * steps each, every invariant checked after every step; a failure shows the shortest sequence
+ * that still fails and the command that replays it. `npm run simulate -- --seeds 10000` runs long.
+ */
+import { describe, expect, it } from "vitest";
+import { DEFAULT_STEPS, describeFailure } from "./main";
+import { actionsFor, runActions, runSeeds, shrink } from "./simulate";
+
+const SEEDS = Number(process.env.SIMULATION_SEEDS ?? 80);
+
+describe("the tenant object under a randomized simulation", () => {
+  it(`keeps every promise over ${SEEDS} seeds of ${DEFAULT_STEPS} steps`, async () => {
+    const found = await runSeeds(1, SEEDS, DEFAULT_STEPS);
+    if (found) {
+      const small = await shrink(found.seed, found.actions, found.failure, 400);
+      expect.fail(describeFailure(found.seed, DEFAULT_STEPS, small.actions, small.failure));
+    }
+  });
+
+  it("replays a seed exactly: the same steps give the same trace", async () => {
+    for (const seed of [3, 7, 11]) {
+      const first: string[] = [];
+      const second: string[] = [];
+      await runActions(seed, actionsFor(seed, DEFAULT_STEPS), { trace: first });
+      await runActions(seed, actionsFor(seed, DEFAULT_STEPS), { trace: second });
+      expect(second).toEqual(first);
+      expect(first.length).toBe(DEFAULT_STEPS);
+    }
+  });
+});
