@@ -35,7 +35,7 @@ export interface RunContext {
   saveCheckpoint(value: unknown): void;
   /** Reports progress (JSON, at most 4 KiB) with the next heartbeat. */
   progress(value: unknown): void;
-  /** Aborted when the run is cancelled, paused, no longer this worker's, or the drain grace ends. */
+  /** Aborted when the run is cancelled, no longer this worker's, or the drain grace ends. */
   readonly signal: AbortSignal;
 }
 

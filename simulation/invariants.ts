@@ -79,6 +79,7 @@ function readTenant(world: World): StoredTenant {
 
 export class Invariants {
   private previous = new Map<string, StoredRun>();
+  private previousCap: number | null = null;
   /** Runs ever replayed, and when each job's overlap rules last changed (its runs before count apart). */
   readonly replayed = new Set<string>();
   readonly overlapSince = new Map<string, number>();
@@ -258,7 +259,11 @@ export class Invariants {
 
   /** Runs admitted by a step never take the tenant past its cap; a suspended tenant starts nothing. */
   private capacity(runs: StoredRun[], tenant: StoredTenant): void {
-    const cap = tenant.max_in_flight ?? TIERS[tenant.tier].max_in_flight;
+    // A cap lowered during the step (while the alarm waited) does not undo what was admitted
+    // before it: the larger of the caps before and after the step applies.
+    const now = tenant.max_in_flight ?? TIERS[tenant.tier].max_in_flight;
+    const cap = Math.max(now, this.previousCap ?? now);
+    this.previousCap = now;
     const inFlight = runs.filter(
       (r) => (r.status === "queued" || r.status === "running") && r.parent_id !== r.id,
     );

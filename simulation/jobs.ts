@@ -57,7 +57,9 @@ export function randomJob(random: Random): JobSpec {
     priority: random.pick(PRIORITIES),
     attempts: random.between(1, 3),
     backoff: random.between(1, 4),
-    timeout: random.between(5, 60),
+    // Worker runs may be long (their leases then matter more than their timeouts).
+    timeout:
+      target === "worker" ? random.pick([5, 30, 60, 600, 3600]) : random.pick([5, 10, 30, 60, 300]),
     catchup: random.pick([0, 10, 60, 300]),
   };
   if (target === "graph") {
@@ -83,7 +85,7 @@ export function randomPatch(random: Random): PatchSpec {
     case 4:
       return { attempts: random.between(1, 3) };
     default:
-      return { timeout: random.between(5, 60) };
+      return { timeout: random.pick([5, 10, 30, 60, 300]) };
   }
 }
 

@@ -10,6 +10,18 @@ import { actionsFor, type Failure, runActions, runSeeds, shrink } from "./simula
 
 export const DEFAULT_STEPS = 150;
 
+/** The first broken promise over `count` seeds from `from` (for the mutant runs of cli.ts). */
+export async function firstViolation(
+  from: number,
+  count: number,
+  steps: number,
+): Promise<{ seed: number; invariant: string; detail: string } | null> {
+  const found = await runSeeds(from, count, steps);
+  return found
+    ? { seed: found.seed, invariant: found.failure.invariant, detail: found.failure.detail }
+    : null;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,

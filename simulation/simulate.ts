@@ -3,7 +3,7 @@
  * each step, then a settling phase that checks liveness; a seed's sequence is generated from the
  * seed, and a failing sequence is shrunk to the shortest that still breaks the same promise.
  */
-import { type Action, type CreatedJob, perform, randomAction } from "./actions";
+import { type Action, type CreatedJob, perform, randomAction, swarmWeights } from "./actions";
 import { Invariants } from "./invariants";
 import { settleEverything } from "./liveness";
 import { Random } from "./random";
@@ -35,7 +35,8 @@ const REQUESTS = new Set([
 
 export function actionsFor(seed: number, steps: number): Action[] {
   const random = new Random(seed);
-  return Array.from({ length: steps }, () => randomAction(random));
+  const weights = swarmWeights(random);
+  return Array.from({ length: steps }, () => randomAction(random, weights));
 }
 
 /** Runs `actions` in a fresh world seeded with `seed`; returns the first broken promise, if any. */
