@@ -11,6 +11,7 @@ import { TIERS } from "../src/domain/tiers";
 import type { Counters } from "../src/durable/metrics/counters";
 import type { RunMemory } from "../src/durable/runs/run-memory";
 import { readStoredRunMemory } from "../src/durable/runs/run-memory";
+import type { WaitingEntry } from "../src/durable/runs/waiting-runs";
 import type { Database } from "../src/durable/storage/database";
 import { Violation, type World } from "./world";
 
@@ -187,8 +188,8 @@ export class Invariants {
     const activeStored = active(stored.active);
     if (activeMemory.join() !== activeStored.join())
       wrong.push(`active runs: memory ${diff(activeMemory, activeStored)}`);
-    const waiting = (rows: { id: string; rank: number; at: number }[]) =>
-      rows.map((r) => `${r.id}@${r.rank}:${r.at}`).sort();
+    const waiting = (rows: ({ id: string } & WaitingEntry)[]) =>
+      rows.map((r) => `${r.id} ${r.lane}/${r.rank}/${r.key}/${r.destination}@${r.at}`).sort();
     const waitingMemory = waiting(memory.waiting.entries());
     const waitingStored = waiting(stored.waiting);
     if (waitingMemory.join() !== waitingStored.join())

@@ -1,35 +1,47 @@
 import { describe, expect, it } from "vitest";
 import { SendBudget } from "../src/durable/dispatch/send-budget";
+import type { FlowAdmission } from "../src/durable/flow/flow-admission";
 
-const waiting = (rank: number, count: number) => ({ rank, count });
 const message = { run_id: "new" } as never;
+const run = { flowKey: null, destination: null };
+/** Admits everything; the flow limits themselves are tested in flow-control.test.ts. */
+const open = { blockedBy: () => null, admit: () => {} } as unknown as FlowAdmission;
+/** Blocks every run of key "hot". */
+const hotLimited = {
+  blockedBy: (r: { flowKey: string | null }) => (r.flowKey === "hot" ? "flow_key" : null),
+  admit: () => {},
+} as unknown as FlowAdmission;
 
-describe("one round's send budget", () => {
-  it("sends waiting runs before new runs of the same priority (they are older)", () => {
-    const budget = new SendBudget(3, waiting(1, 2), 2);
-    expect(budget.admits(1)).toBe(true);
-    budget.messages.push(message);
-    expect(budget.admits(1)).toBe(false);
-    expect(budget.sendWaiting()).toEqual({ rank: 1, limit: 2 });
+describe("one round's budget for new runs", () => {
+  it("admits new runs up to the capacity left, at the priority the waiting runs were sent at", () => {
+    const budget = new SendBudget(2, 1, 2, open, 0);
+    expect(budget.admits(0, run)).toBe(false);
+    expect(budget.admits(1, run)).toBe(true);
+    budget.admitted(run, message);
+    expect(budget.admits(1, run)).toBe(true);
+    budget.admitted(run, message);
+    expect(budget.admits(1, run)).toBe(false);
   });
 
-  it("lets new runs of a higher priority take the round from waiting lower ones", () => {
-    const budget = new SendBudget(2, waiting(2, 2), 2);
-    expect(budget.admits(0)).toBe(true);
-    budget.messages.push(message);
-    expect(budget.sendWaiting()).toBeNull();
-    expect(budget.admits(2)).toBe(false);
+  it("lets the first admitted new run choose the round's priority when no waiting run was sent", () => {
+    const budget = new SendBudget(5, null, 2, open, 0);
+    expect(budget.admits(0, run)).toBe(true);
+    budget.admitted(run, message);
+    expect(budget.admits(2, run)).toBe(false);
   });
 
-  it("admits nothing without capacity, and no priority above the strict-priority bound", () => {
-    expect(new SendBudget(0, null, 2).admits(0)).toBe(false);
-    expect(new SendBudget(5, null, 0).admits(1)).toBe(false);
+  it("admits nothing without capacity, no priority above the strict-priority bound, no run its limits hold", () => {
+    expect(new SendBudget(0, null, 2, open, 0).admits(0, run)).toBe(false);
+    expect(new SendBudget(5, null, 0, open, 0).admits(1, run)).toBe(false);
+    const limited = new SendBudget(5, null, 2, hotLimited, 0);
+    expect(limited.admits(1, { flowKey: "hot", destination: null })).toBe(false);
+    expect(limited.admits(1, { flowKey: "cold", destination: null })).toBe(true);
   });
 
   it("forgets the messages of a job whose materialization rolled back", () => {
-    const budget = new SendBudget(5, null, 2);
+    const budget = new SendBudget(5, null, 2, open, 0);
     const mark = budget.mark();
-    budget.messages.push(message);
+    budget.admitted(run, message);
     budget.rollback(mark);
     expect(budget.messages).toEqual([]);
   });

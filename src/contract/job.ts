@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import { DEFAULTS, LIMITS } from "../domain/limits";
 import { PRIORITIES } from "../domain/priority";
 import { Cursor, PageLimit, Timestamp } from "./common";
+import { FlowKeySchema } from "./flow";
 import { boundedJson, jsonByteLength } from "./json";
 import { ScheduleSchema } from "./schedule";
 import { checkGraph, MAX_TASKS, taskSchema } from "./task";
@@ -169,6 +170,9 @@ const jobFields = {
     .max(LIMITS.maxCatchupWindowSeconds)
     .default(DEFAULTS.catchupWindowSeconds),
   metadata: MetadataSchema.default({}),
+  flow_key: FlowKeySchema.optional().openapi({
+    description: "its runs count under this flow key's limits (a trigger may give one run another)",
+  }),
 };
 
 export const JobInputSchema = z
@@ -208,6 +212,9 @@ export const JobPatchSchema = z
     overlap: z.enum(OVERLAP_POLICIES).optional(),
     catchup_window_seconds: jobFields.catchup_window_seconds.unwrap().optional(),
     metadata: MetadataSchema.optional(),
+    flow_key: FlowKeySchema.nullable()
+      .optional()
+      .openapi({ description: "null removes the key; runs that have not started follow the job" }),
   })
   .openapi("JobPatch");
 export type JobPatch = z.infer<typeof JobPatchSchema>;
@@ -242,6 +249,7 @@ export const JobSchema = z
     overlap: z.enum(OVERLAP_POLICIES),
     catchup_window_seconds: z.number(),
     metadata: z.record(z.string(), z.string()),
+    flow_key: z.string().nullable(),
     status: z
       .enum(JOB_STATUSES)
       .openapi({ description: "`completed`: a one-time job whose run was created" }),

@@ -4,6 +4,7 @@ import { LIMITS } from "../domain/limits";
 import { PRIORITIES } from "../domain/priority";
 import { RUN_STATUSES } from "../domain/run-status";
 import { Cursor, PageLimit, Timestamp } from "./common";
+import { WAITING_REASONS } from "./flow";
 
 export const ATTEMPT_OUTCOMES = [
   "running",
@@ -69,6 +70,11 @@ export const RunSchema = z
       description: "a task of a task graph: its occurrence's run id (an occurrence names itself)",
     }),
     task_key: z.string().nullable().openapi({ description: "a task of a task graph: its key" }),
+    flow_key: z.string().nullable().openapi({ description: "the flow key it counts under" }),
+    waiting_reason: z.enum(WAITING_REASONS).nullable().openapi({
+      description:
+        "a run that is due and has not started: what holds it (its flow key's limits, its destination's, the tenant's in-flight cap)",
+    }),
   })
   .openapi("Run");
 export type RunView = z.infer<typeof RunSchema>;

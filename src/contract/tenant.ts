@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { TIER_NAMES } from "../domain/tiers";
 import { Timestamp } from "./common";
+import { FlowLimitsSchema } from "./flow";
 import { displayText } from "./text";
 
 export const TenantIdSchema = z
@@ -29,6 +30,9 @@ export const TenantPatchSchema = z
     max_in_flight: z.number().int().min(1).max(10_000).nullable().optional().openapi({
       description: "overrides the tier's max runs in flight; null restores the tier's value",
     }),
+    default_flow_limits: FlowLimitsSchema.nullable().optional().openapi({
+      description: "limits for flow keys without their own; null removes them",
+    }),
   })
   .openapi("TenantPatch");
 export type TenantPatch = z.infer<typeof TenantPatchSchema>;
@@ -43,6 +47,7 @@ export const TenantSchema = z
       .number()
       .int()
       .openapi({ description: "runs queued or running at once (tier or override)" }),
+    default_flow_limits: FlowLimitsSchema.nullable(),
     created_at: Timestamp,
     updated_at: Timestamp,
   })

@@ -6,8 +6,10 @@
 import { PRIORITIES, PRIORITY_RANK } from "../domain/priority";
 import { TIERS } from "../domain/tiers";
 import { logError } from "../observability/log";
+import type { RunMessage } from "../queues/messages";
 import { EXPRESS_SHARE, runQueues, sendRunMessages } from "./dispatch/run-queues";
 import { SendBudget } from "./dispatch/send-budget";
+import { type FlowAdmission, limitedOf } from "./flow/flow-admission";
 import type { IdempotencyKeyStore } from "./jobs/idempotency-key-store";
 import type { JobStore } from "./jobs/job-store";
 import type { RunLifecycle } from "./lifecycle/run-lifecycle";
@@ -18,6 +20,9 @@ import type { RunStore } from "./runs/run-store";
 import type { Database, Transaction } from "./storage/database";
 import type { JobRow } from "./storage/schema";
 import { maxInFlight, type TenantStore } from "./tenant/tenant-store";
+
+/** The lane of the waiting-runs table that the queues take from (worker runs wait in their pool's). */
+export const QUEUES_LANE = "";
 
 /** Work per alarm is bounded; when more is due the alarm re-arms at once. */
 const ALARM_BATCH = 100;
@@ -45,6 +50,7 @@ export interface DispatchRoundParts {
   runs: RunStore;
   idempotencyKeys: IdempotencyKeyStore;
   lifecycle: RunLifecycle;
+  admission: FlowAdmission;
   transaction: Transaction;
   /** When a run some waiting worker claim could take becomes ready (worker-operations.ts). */
   workerWake: () => number | null;
@@ -61,23 +67,31 @@ export class DispatchRound {
     const due = jobs.due(now, ALARM_BATCH);
     const { pruned, messages, sendable, express } = transaction(() => {
       for (const run of expired) attempts.expireLease(run, now);
-      // After the expiries: waiting runs and the round's new runs share the capacity (send-budget.ts).
+      // After the expiries: waiting runs first (they are older), then the round's new runs, share
+      // the capacity. Waiting runs of a lower priority than a due webhook job's wait a round.
       const queued = this.parts.gauges.runsIn("queued");
       const express = Math.max(0, EXPRESS_SHARE - queued);
       const capacity = this.sendCapacity(maxInFlight, queued);
       const lowest = this.lowestSendableRank();
-      const ready = capacity > 0 ? runs.readyToDispatchCount(now, capacity, lowest) : null;
-      const budget = new SendBudget(capacity, ready, lowest);
+      const dueRank = Math.min(
+        ...due.filter((j) => j.target.type === "http").map((j) => j.priorityRank),
+      );
+      const waiting =
+        capacity > 0
+          ? this.sendWaiting(now, capacity, Math.min(lowest, dueRank))
+          : { messages: [], rank: null };
+      const budget = new SendBudget(
+        capacity - waiting.messages.length,
+        waiting.rank,
+        lowest,
+        this.parts.admission,
+        now,
+      );
       for (const job of due) this.materializeIsolated(job, now, budget);
-      // Read after materializing: a new run may have cancelled a waiting one (cancel_other).
-      const send = budget.sendWaiting();
-      const waiting = send
-        ? dispatch.markQueued(runs.readyToDispatch(now, send.limit, send.rank), now)
-        : [];
       this.parts.idempotencyKeys.prune(now);
       return {
         pruned: runs.pruneFinished(this.retentionCutoff(now), ALARM_BATCH),
-        messages: [...budget.messages, ...waiting],
+        messages: [...waiting.messages, ...budget.messages],
         sendable: Math.min(capacity, ALARM_BATCH),
         express,
       };
@@ -96,6 +110,36 @@ export class DispatchRound {
       pruned === ALARM_BATCH ||
       (messages.length === ALARM_BATCH && sendable === ALARM_BATCH)
     );
+  }
+
+  /**
+   * Marks up to `capacity` waiting webhook runs queued: the highest priority that has any ready
+   * (down to `maxRank`), keys in turn, oldest first inside a key, each only if its flow key and
+   * destination admit it now. Each is started on its own, so the next one's limits see it.
+   */
+  private sendWaiting(
+    now: number,
+    capacity: number,
+    maxRank: number,
+  ): { messages: RunMessage[]; rank: number | null } {
+    const { runs, admission, lifecycle } = this.parts;
+    const messages: RunMessage[] = [];
+    let rank: number | null = null;
+    runs.pickWaiting(
+      [QUEUES_LANE],
+      now,
+      capacity,
+      maxRank,
+      (run) => {
+        if (admission.blockedBy(run, now) !== null) return "blocked";
+        admission.admit(run, now);
+        messages.push(...lifecycle.dispatch.markQueued([run], now));
+        rank = run.priorityRank;
+        return "taken";
+      },
+      true,
+    );
+    return { messages, rank };
   }
 
   /**
@@ -141,7 +185,13 @@ export class DispatchRound {
       keyExpiry,
     ];
     if (this.sendCapacity(maxInFlight(tenant)) > 0) {
-      candidates.push(runs.nextDispatchAt(this.lowestSendableRank()));
+      const now = Date.now();
+      const { admission } = this.parts;
+      candidates.push(
+        runs.nextStartAt([QUEUES_LANE], this.lowestSendableRank(), (e) =>
+          admission.startableAt(limitedOf(e), e.at, now),
+        ),
+      );
     }
     if (maxInFlight(tenant) - this.parts.gauges.inFlight() > 0)
       candidates.push(this.parts.workerWake());

@@ -3,6 +3,8 @@
  * cancel, pause, resume, trigger and preview; new and changed jobs are checked against the
  * tenant's tier and job quota.
  */
+
+import type { TriggerInput } from "../contract/flow";
 import type { JobInput, JobListQuery, JobPatch, JobView } from "../contract/job";
 import type { RunView } from "../contract/run";
 import { topologicalOrder } from "../contract/task";
@@ -109,7 +111,8 @@ export class JobOperations {
     return this.transaction(() => {
       const changed = this.jobs.applyPatch(job, patch, now);
       if (patch.schedule !== undefined) this.lifecycle.occurrences.rescheduled(job);
-      if (patch.target !== undefined) this.lifecycle.control.retarget(changed, now);
+      if (patch.target !== undefined || patch.flow_key !== undefined)
+        this.lifecycle.control.retarget(changed, job, now);
       // The patch already moved the jobs gauge: the reactivated job is counted once, not twice.
       if (job.status === "completed" && changed.status === "active") this.assertQuota(1, 1);
       return this.jobs.view(changed);
@@ -171,11 +174,13 @@ export class JobOperations {
     });
   }
 
-  /** Runs the job once now, whatever its schedule and overlap policy. */
-  trigger(id: string): RunView {
+  /** Runs the job once now, whatever its schedule and overlap policy (under `flowKey`, if given). */
+  trigger(id: string, input: TriggerInput = {}): RunView {
     const job = this.jobs.require(id);
     if (job.status === "cancelled") throw fail.conflict(`Job ${id} is cancelled.`);
-    return this.transaction(() => runView(this.lifecycle.occurrences.trigger(job, Date.now())));
+    return this.transaction(() =>
+      runView(this.lifecycle.occurrences.trigger(job, Date.now(), input.flow_key)),
+    );
   }
 
   /** The job's next `count` fire times (none for a cancelled or finished job). */

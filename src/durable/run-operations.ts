@@ -6,6 +6,7 @@ import type { RunDetailView, RunListQuery, RunView } from "../contract/run";
 import { fail } from "../domain/problem";
 import { ACTIVE_RUN_STATUSES } from "../domain/run-status";
 import type { AttemptResult, ClaimRequest, ClaimResponse } from "../queues/messages";
+import type { WaitingReasons } from "./flow/waiting-reasons";
 import { graphOf } from "./graphs/task-graph";
 import type { JobStore } from "./jobs/job-store";
 import type { RunLifecycle } from "./lifecycle/run-lifecycle";
@@ -24,14 +25,20 @@ export class RunOperations {
     private readonly runs: RunStore,
     private readonly attempts: AttemptStore,
     private readonly lifecycle: RunLifecycle,
+    private readonly reasons: WaitingReasons,
     private readonly transaction: Transaction,
   ) {}
+
+  /** A run on the wire, with what holds it if it is due and has not started. */
+  private view(run: RunRow): RunView {
+    return runView(run, this.reasons.of(run, Date.now()));
+  }
 
   /** A page of the tenant's runs, or of one job's (`job_id`). */
   list(query: RunListQuery & { job_id?: string | undefined }): Page<RunView> {
     const job = query.job_id ? this.jobs.get(query.job_id) : undefined;
     const { rows, nextCursor } = this.runs.list(query, job);
-    return { data: rows.map(runView), next_cursor: nextCursor };
+    return { data: rows.map((r) => this.view(r)), next_cursor: nextCursor };
   }
 
   /** A page of one job's runs (404 for an unknown job). */
@@ -44,7 +51,7 @@ export class RunOperations {
   detail(id: string): RunDetailView {
     const run = this.runs.require(id);
     return {
-      ...runView(run),
+      ...this.view(run),
       attempts: this.attempts.of(run).map(attemptView),
       ...runExtras(run),
       ...(isOccurrence(run) ? this.graphDetail(run) : {}),

@@ -10,6 +10,11 @@ import { IdGenerator } from "../domain/ids";
 import { fail, type Outcome, ProblemError } from "../domain/problem";
 import { configureLogging, logError } from "../observability/log";
 import { DispatchRound } from "./dispatch-round";
+import { FlowAdmission } from "./flow/flow-admission";
+import { FlowLimitStore } from "./flow/flow-limits";
+import { RateBuckets } from "./flow/rate-buckets";
+import { WaitingReasons } from "./flow/waiting-reasons";
+import { FlowOperations } from "./flow-operations";
 import { JobOperations } from "./job-operations";
 import { IdempotencyKeyStore } from "./jobs/idempotency-key-store";
 import { JobStore } from "./jobs/job-store";
@@ -53,7 +58,22 @@ export abstract class TenantObject extends DurableObject<Env> {
     this.leases,
     this.memory.active,
     this.memory.waiting,
+    this.memory.usage,
   );
+  // Flow control: limits per key and destination, their rate buckets, the admission check.
+  protected readonly flowLimits = new FlowLimitStore(
+    this.db,
+    () => this.tenants.get()?.defaultFlowLimits ?? null,
+  );
+  protected readonly rateBuckets = new RateBuckets(this.db);
+  protected readonly admission = new FlowAdmission(
+    this.flowLimits,
+    this.memory.usage,
+    this.rateBuckets,
+  );
+  protected readonly capacityLeft = (): number =>
+    maxInFlight(this.tenants.require()) - this.gauges.inFlight();
+  protected readonly waitingReasons = new WaitingReasons(this.admission, this.capacityLeft);
   protected readonly attempts = new AttemptStore(this.db);
   protected readonly idempotencyKeys = new IdempotencyKeyStore(this.db);
   protected readonly lifecycle = new RunLifecycle(
@@ -79,6 +99,13 @@ export abstract class TenantObject extends DurableObject<Env> {
     this.runs,
     this.attempts,
     this.lifecycle,
+    this.waitingReasons,
+    this.transact,
+  );
+  protected readonly flowOperations = new FlowOperations(
+    this.flowLimits,
+    this.admission,
+    this.memory.usage,
     this.transact,
   );
   protected readonly round: DispatchRound = new DispatchRound({
@@ -93,6 +120,7 @@ export abstract class TenantObject extends DurableObject<Env> {
     runs: this.runs,
     idempotencyKeys: this.idempotencyKeys,
     lifecycle: this.lifecycle,
+    admission: this.admission,
     transaction: this.transact,
     workerWake: (): number | null => this.workers.nextWake(),
   });
@@ -106,14 +134,17 @@ export abstract class TenantObject extends DurableObject<Env> {
     lifecycle: this.lifecycle,
     leases: this.leases,
     counters: this.counters,
+    admission: this.admission,
     transaction: this.transact,
-    capacity: (): number => maxInFlight(this.tenants.require()) - this.gauges.inFlight(),
+    capacity: this.capacityLeft,
   });
   protected initialized = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     configureLogging(env.LOG_LEVEL);
+    this.memory.attach(this.flowLimits.journal);
+    this.memory.attach(this.rateBuckets.journal);
     // An object that never held a tenant stays empty: a token naming an unknown tenant must not
     // create storage, so the schema is only created by `initialize`.
     ctx.blockConcurrencyWhile(async () => {
@@ -167,7 +198,12 @@ export abstract class TenantObject extends DurableObject<Env> {
     const mark = this.memory.begin();
     let committed = false;
     try {
-      const value = this.ctx.storage.transactionSync(fn);
+      const value = this.ctx.storage.transactionSync(() => {
+        const result = fn();
+        // Rate tokens taken by this transaction's admissions are stored with them.
+        this.rateBuckets.persist();
+        return result;
+      });
       committed = true;
       return value;
     } catch (error) {

@@ -6,6 +6,14 @@
  * module (job-operations, run-operations, worker-operations, dispatch-round) and ends in `settle`;
  * the wiring, transactions and `settle` are in tenant-object.ts.
  */
+
+import type {
+  DestinationView,
+  FlowKeyView,
+  FlowLimitsInput,
+  FlowListQuery,
+  TriggerInput,
+} from "../contract/flow";
 import type { JobInput, JobListQuery, JobPatch, JobView } from "../contract/job";
 import type { RunDetailView, RunListQuery, RunView } from "../contract/run";
 import type { StatsWindow } from "../contract/stats";
@@ -152,9 +160,13 @@ export class TenantScheduler extends TenantObject {
     return this.tenantCall(credential, "write", () => this.jobOperations.resume(id));
   }
 
-  /** Runs the job once now, whatever its schedule and overlap policy. */
-  async triggerJob(credential: Credential, id: string): Promise<Outcome<RunView>> {
-    return this.tenantCall(credential, "write", () => this.jobOperations.trigger(id));
+  /** Runs the job once now, whatever its schedule and overlap policy (optionally under another flow key). */
+  async triggerJob(
+    credential: Credential,
+    id: string,
+    input: TriggerInput = {},
+  ): Promise<Outcome<RunView>> {
+    return this.tenantCall(credential, "write", () => this.jobOperations.trigger(id, input));
   }
 
   async previewJob(
@@ -212,6 +224,67 @@ export class TenantScheduler extends TenantObject {
       const now = Date.now();
       const from = now - (window === "day" ? 24 * 3600_000 : 3600_000) + 60_000;
       return { window, minutes: this.minuteStats.series(this.db, from, now) };
+    });
+  }
+
+  // ---- flow control (limits per flow key and destination host) ----
+
+  async getFlowKey(credential: Credential, key: string): Promise<Outcome<FlowKeyView>> {
+    return this.tenantCall(credential, "read", () => this.flowOperations.getKey(key));
+  }
+
+  async listFlowKeys(
+    credential: Credential,
+    query: FlowListQuery,
+  ): Promise<Outcome<Page<FlowKeyView>>> {
+    return this.tenantCall(credential, "read", () => this.flowOperations.listKeys(query));
+  }
+
+  /** Sets a flow key's limits; runs waiting for it are judged by them from the next admission. */
+  async putFlowKey(
+    credential: Credential,
+    key: string,
+    limits: FlowLimitsInput,
+  ): Promise<Outcome<FlowKeyView>> {
+    return this.tenantCall(credential, "write", () => {
+      this.flowOperations.put("key", key, limits);
+      return this.flowOperations.getKey(key);
+    });
+  }
+
+  async deleteFlowKey(credential: Credential, key: string): Promise<Outcome<null>> {
+    return this.tenantCall(credential, "write", () => {
+      this.flowOperations.remove("key", key);
+      return null;
+    });
+  }
+
+  async getDestination(credential: Credential, host: string): Promise<Outcome<DestinationView>> {
+    return this.tenantCall(credential, "read", () => this.flowOperations.getDestination(host));
+  }
+
+  async listDestinations(
+    credential: Credential,
+    query: FlowListQuery,
+  ): Promise<Outcome<Page<DestinationView>>> {
+    return this.tenantCall(credential, "read", () => this.flowOperations.listDestinations(query));
+  }
+
+  async putDestination(
+    credential: Credential,
+    host: string,
+    limits: FlowLimitsInput,
+  ): Promise<Outcome<DestinationView>> {
+    return this.tenantCall(credential, "write", () => {
+      this.flowOperations.put("destination", host, limits);
+      return this.flowOperations.getDestination(host);
+    });
+  }
+
+  async deleteDestination(credential: Credential, host: string): Promise<Outcome<null>> {
+    return this.tenantCall(credential, "write", () => {
+      this.flowOperations.remove("destination", host);
+      return null;
     });
   }
 

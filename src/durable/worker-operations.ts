@@ -13,6 +13,7 @@ import type {
   WorkerView,
 } from "../contract/worker";
 import { fail } from "../domain/problem";
+import { type FlowAdmission, limitedOf } from "./flow/flow-admission";
 import type { JobStore } from "./jobs/job-store";
 import type { RunLifecycle } from "./lifecycle/run-lifecycle";
 import type { Counters } from "./metrics/counters";
@@ -25,7 +26,7 @@ import type { RunRow } from "./storage/schema";
 import { runView } from "./storage/views";
 import { PoolRuns } from "./workers/pool-runs";
 import { WorkerAttempts, type WorkerReport } from "./workers/worker-attempts";
-import { type ClientConnected, WorkerClaims } from "./workers/worker-claims";
+import { type ClientConnected, type PoolQueue, WorkerClaims } from "./workers/worker-claims";
 import { WorkerRegistry } from "./workers/worker-registry";
 
 export interface WorkerOperationsParts {
@@ -39,6 +40,7 @@ export interface WorkerOperationsParts {
   lifecycle: RunLifecycle;
   leases: LeaseTable;
   counters: Counters;
+  admission: FlowAdmission;
   transaction: Transaction;
   /** How many more runs the tenant's in-flight cap allows now. */
   capacity: () => number;
@@ -64,7 +66,7 @@ export class WorkerOperations {
       parts.lifecycle.graph,
     );
     this.claims = new WorkerClaims(
-      this.poolRuns,
+      this.poolQueue(),
       this.attempts,
       parts.transaction,
       parts.capacity,
@@ -110,10 +112,10 @@ export class WorkerOperations {
     return this.claims.serve();
   }
 
-  /** When a run of a pool some claim waits for becomes ready (for the alarm), or null. */
+  /** When a run of a pool some claim waits for may be taken (for the alarm), or null. */
   nextWake(): number | null {
     const pools = this.claims.waitedPools();
-    return pools.size ? this.poolRuns.nextReadyAt(pools) : null;
+    return pools.size ? this.nextStartAt([...pools], Date.now()) : null;
   }
 
   heartbeatRun(runId: string, input: HeartbeatInput): LeaseAnswer {
@@ -172,11 +174,13 @@ export class WorkerOperations {
     const byState = { active: 0, draining: 0, stale: 0 };
     for (const worker of this.registry.all()) byState[this.registry.stateOf(worker, now)]++;
     return [
-      ...this.poolRuns.waitingByPool().map(({ pool, waiting }) => ({
-        name: "scheduler_pool_runs_waiting",
-        labels: { pool },
-        value: waiting,
-      })),
+      ...[...this.parts.runs.waitingByLane()]
+        .filter(([pool]) => pool !== "")
+        .map(([pool, waiting]) => ({
+          name: "scheduler_pool_runs_waiting",
+          labels: { pool },
+          value: waiting,
+        })),
       ...Object.entries(byState).map(([state, value]) => ({
         name: "scheduler_workers",
         labels: { state },
@@ -192,6 +196,34 @@ export class WorkerOperations {
       this.attempts.report(this.workerRun(runId), report, now);
       return runView(this.parts.runs.require(runId));
     });
+  }
+
+  /**
+   * The runs of pools a claim takes: from the waiting-runs table, by priority, keys in turn and
+   * age, each only when its flow key admits it now (the same check as for webhook runs).
+   */
+  private poolQueue(): PoolQueue {
+    const { runs, admission } = this.parts;
+    return {
+      take: (pools, now, limit, start) => {
+        runs.pickWaiting(pools, now, limit, 2, (run) => {
+          if (admission.blockedBy(run, now) !== null) return "blocked";
+          admission.admit(run, now);
+          start(run);
+          return "taken";
+        });
+      },
+      hasReady: (pools, now) => {
+        const at = this.nextStartAt(pools, now);
+        return at !== null && at <= now;
+      },
+    };
+  }
+
+  /** When a run of `pools` may next be taken, as far as its dispatch time and limits go. */
+  private nextStartAt(pools: readonly string[], now: number): number | null {
+    const { runs, admission } = this.parts;
+    return runs.nextStartAt(pools, 2, (e) => admission.startableAt(limitedOf(e), e.at, now));
   }
 
   private heldAnswer(runId: string, attempt: number, workerId: string, now: number): LeaseAnswer {

@@ -145,6 +145,7 @@ export function adminRoutes(): OpenAPIHono<AppEnv> {
       tier: input.tier,
       suspended: false,
       max_in_flight: TIERS[input.tier].max_in_flight,
+      default_flow_limits: null,
       created_at: now,
       updated_at: now,
     };

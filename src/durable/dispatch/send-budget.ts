@@ -1,45 +1,39 @@
 /**
- * Which runs one alarm round sends. Runs already waiting (`waiting`: how many are ready, all of one
- * priority) and runs the round creates compete for `capacity` by priority, then age: a new run of
- * a higher priority goes first, one of the same priority after the waiting ones. A new run that
- * gets a place is created already queued, so it never writes a pending row or a dispatch-table
- * entry; one that does not waits as pending. Only one priority is sent per round. The waiting
- * runs themselves are read only after the round's new runs exist (`sendWaiting`): creating a run
- * can cancel a waiting one (`cancel_other`), which must then not be sent.
+ * Which new runs one alarm round sends. The round first sends waiting runs (older, by priority,
+ * keys in turn); the runs it creates then share what capacity is left, one priority per round: a
+ * new run of the priority the waiting runs were sent at, or of any priority the strict-priority
+ * bound allows when none were, whose flow key and destination admit it. A new run that gets a place
+ * is created already queued, so it never writes a pending row; one that does not waits as pending.
  */
 import type { RunMessage } from "../../queues/messages";
-
-/** Waiting runs ready to send: their priority rank and how many there are (up to the capacity). */
-export interface ReadyWaiting {
-  rank: number;
-  count: number;
-}
+import type { FlowAdmission, Limited } from "../flow/flow-admission";
 
 export class SendBudget {
   /** Messages of the runs this round created queued. */
   readonly messages: RunMessage[] = [];
-  private rank: number;
 
   constructor(
     private readonly capacity: number,
-    private readonly waiting: ReadyWaiting | null,
+    /** The priority this round sends (that of the waiting runs sent), or null: not chosen yet. */
+    private rank: number | null,
     private readonly maxRank: number,
-  ) {
-    this.rank = waiting?.rank ?? Number.POSITIVE_INFINITY;
+    private readonly admission: FlowAdmission,
+    private readonly now: number,
+  ) {}
+
+  /** Whether a new run of priority `rank`, ready now, is sent this round (its limits allow it). */
+  admits(rank: number, run: Limited): boolean {
+    if (this.messages.length >= this.capacity || rank > this.maxRank) return false;
+    if (this.rank !== null && rank !== this.rank) return false;
+    if (this.admission.blockedBy(run, this.now) !== null) return false;
+    this.rank = rank;
+    return true;
   }
 
-  /** Whether a new run of priority `rank`, ready now, is sent this round. */
-  admits(rank: number): boolean {
-    if (this.capacity <= 0 || rank > this.maxRank || rank > this.rank) return false;
-    // A higher priority than the waiting runs' takes the round; they wait for the next.
-    if (rank < this.rank) this.rank = rank;
-    return this.messages.length + this.waitingKept() < this.capacity;
-  }
-
-  /** The waiting runs still to send this round (their priority, how many at most), or null. */
-  sendWaiting(): { rank: number; limit: number } | null {
-    const limit = Math.min(this.waitingKept(), this.capacity - this.messages.length);
-    return limit > 0 && this.waiting ? { rank: this.waiting.rank, limit } : null;
+  /** A run `admits` let through was created queued: it takes its rate tokens. */
+  admitted(run: Limited, message: RunMessage): void {
+    this.admission.admit(run, this.now);
+    this.messages.push(message);
   }
 
   /** Forgets the messages added after `mark` (a job whose materialization was rolled back). */
@@ -49,9 +43,5 @@ export class SendBudget {
 
   mark(): number {
     return this.messages.length;
-  }
-
-  private waitingKept(): number {
-    return this.waiting?.rank === this.rank ? this.waiting.count : 0;
   }
 }

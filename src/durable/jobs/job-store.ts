@@ -91,6 +91,7 @@ export class JobStore {
       status: nextRunAt === null ? "completed" : "active",
       nextRunAt,
       lastRunId: null,
+      flowKey: input.flow_key ?? null,
       version: 1,
       createdAt: now,
       updatedAt: now,
@@ -223,6 +224,7 @@ export class JobStore {
     if (patch.catchup_window_seconds !== undefined)
       next.catchupWindowSeconds = patch.catchup_window_seconds;
     if (patch.metadata !== undefined) next.metadata = patch.metadata;
+    if (patch.flow_key !== undefined) next.flowKey = patch.flow_key;
     if (patch.schedule !== undefined) {
       next.schedule = patch.schedule;
       next.nextRunAt = firstFireTime(patch.schedule ?? undefined, now);

@@ -11,7 +11,7 @@ import type { JobStore } from "../jobs/job-store";
 import type { Counters } from "../metrics/counters";
 import type { AttemptEnd, AttemptStore } from "../runs/attempt-store";
 import type { RunLog } from "../runs/run-log";
-import { isTask, poolOf, type RunStore } from "../runs/run-store";
+import { destinationOf, isTask, poolOf, type RunStore } from "../runs/run-store";
 import type { RunRow } from "../storage/schema";
 import type { RunControl } from "./run-control";
 
@@ -226,6 +226,7 @@ export class AttemptLifecycle {
       lastError: error,
       // The next attempt goes where the job's target is now (it may have changed meanwhile).
       pool: poolOf(job),
+      destination: destinationOf(job),
       ...fields,
     });
   }

@@ -10,7 +10,7 @@ import type { SendBudget } from "../dispatch/send-budget";
 import type { TaskGraph } from "../graphs/task-graph";
 import type { JobStore } from "../jobs/job-store";
 import type { RunLog } from "../runs/run-log";
-import type { RunStore } from "../runs/run-store";
+import { destinationOf, type RunStore } from "../runs/run-store";
 import type { JobRow, RunRow } from "../storage/schema";
 import type { RunControl } from "./run-control";
 
@@ -156,7 +156,13 @@ export class Occurrences {
     }
     // A webhook run that fits the round's send capacity is born queued; a worker run waits for a claim.
     const forQueues = job.target.type === "http";
-    if (forQueues && dispatchAt !== null && dispatchAt <= now && budget?.admits(job.priorityRank)) {
+    const limited = { flowKey: job.flowKey, destination: destinationOf(job) };
+    if (
+      forQueues &&
+      dispatchAt !== null &&
+      dispatchAt <= now &&
+      budget?.admits(job.priorityRank, limited)
+    ) {
       const run = this.runs.create(
         job,
         {
@@ -167,7 +173,7 @@ export class Occurrences {
         },
         now,
       );
-      if (run) budget.messages.push(this.dispatch.messageFor(run, now));
+      if (run) budget.admitted(run, this.dispatch.messageFor(run, now));
       return this.logCreated(run);
     }
     return this.logCreated(
@@ -193,8 +199,11 @@ export class Occurrences {
     return run;
   }
 
-  /** A manual run of `job`, sent now whatever the overlap policy (an explicit request). */
-  trigger(job: JobRow, now: number): RunRow {
+  /**
+   * A manual run of `job`, sent now whatever the overlap policy (an explicit request), under the
+   * job's flow key or the one given for this run.
+   */
+  trigger(job: JobRow, now: number, flowKey?: string | null): RunRow {
     this.control.assertRoomForRun(job);
     const graph = job.target.type === "graph";
     const run = this.runs.create(
@@ -204,6 +213,7 @@ export class Occurrences {
         trigger: "manual",
         status: graph ? "running" : "pending",
         dispatchAt: now,
+        ...(flowKey !== undefined ? { flowKey } : {}),
       },
       now,
     ) as RunRow;

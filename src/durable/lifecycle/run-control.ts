@@ -9,7 +9,7 @@ import { log } from "../../observability/log";
 import type { TaskGraph } from "../graphs/task-graph";
 import type { JobStore } from "../jobs/job-store";
 import type { RunLog } from "../runs/run-log";
-import { isOccurrence, isTask, poolOf, type RunStore } from "../runs/run-store";
+import { destinationOf, isOccurrence, isTask, poolOf, type RunStore } from "../runs/run-store";
 import type { JobRow, RunRow } from "../storage/schema";
 
 export class RunControl {
@@ -95,23 +95,34 @@ export class RunControl {
       lastError: null,
       // The job's target may have changed since the run died: the replay goes where it is now.
       pool: poolOf(job),
+      destination: destinationOf(job),
     });
   }
 
   /**
-   * The job's target changed kind or pool: its runs that have not started follow it (a queued
-   * webhook run is recalled from the queue: its message will be dropped). A running attempt
-   * finishes where it started; a retry after it goes to the new target (`AttemptLifecycle`).
+   * The job's target (kind, pool, host) or flow key changed: its runs that have not started follow
+   * it (a queued webhook run that is to go to a pool now is recalled: its message will be
+   * dropped). A running attempt finishes where it started; a retry after it goes to the new target.
+   * A run given its own key by a trigger keeps it.
    */
-  retarget(job: JobRow, now: number): void {
+  retarget(job: JobRow, before: JobRow, now: number): void {
     const pool = poolOf(job);
+    const destination = destinationOf(job);
     const dispatchAt = job.status === "paused" ? null : now;
     for (const run of this.runs.activeOfJob(job.id)) {
-      if (isOccurrence(run) || run.pool === pool) continue;
-      if (run.status === "queued")
-        this.runs.transition(run, "pending", { pool, dispatchAt, leaseExpiresAt: null });
-      else if (run.status === "pending" || run.status === "retrying")
-        this.runs.patch(run, { pool });
+      if (isOccurrence(run) || run.status === "running") continue;
+      const flowKey = run.flowKey === before.flowKey ? job.flowKey : run.flowKey;
+      const moved = run.pool !== pool || run.destination !== destination || run.flowKey !== flowKey;
+      if (!moved) continue;
+      if (run.status === "queued" && run.pool !== pool)
+        this.runs.transition(run, "pending", {
+          pool,
+          destination,
+          flowKey,
+          dispatchAt,
+          leaseExpiresAt: null,
+        });
+      else this.runs.patch(run, { pool, destination, flowKey });
     }
   }
 

@@ -1,40 +1,61 @@
 /**
- * The object's in-memory tables of runs (leases, runs in progress per job, runs waiting to be
- * sent), which stand in for indexes. They are loaded from the rows when the object starts and
- * follow the transactions that change those rows: `begin` and `end` bracket one, and a rollback
- * undoes what it did to every table.
+ * The object's in-memory tables of runs (leases, runs in progress per job, runs waiting to start,
+ * what each flow key and destination uses), which stand in for indexes and counters. They are
+ * loaded from the rows when the object starts and follow the transactions that change those rows:
+ * `begin` and `end` bracket one, and a rollback undoes what it did to every table.
  */
 
 import { inArray, isNotNull, or } from "drizzle-orm";
-import { ACTIVE_RUN_STATUSES } from "../../domain/run-status";
+import { ACTIVE_RUN_STATUSES, type RunStatus } from "../../domain/run-status";
 import type { Database } from "../storage/database";
 import { runs } from "../storage/schema";
 import { ActiveRuns, isActiveStatus } from "./active-runs";
-import { DispatchTable } from "./dispatch-table";
+import { type Counted, FlowUsage } from "./flow-usage";
 import { LeaseTable } from "./lease-table";
+import { type WaitingEntry, WaitingRuns } from "./waiting-runs";
 
-export type RunMemoryMark = readonly [leases: number, active: number, waiting: number];
+export type RunMemoryMark = readonly number[];
 
 export class RunMemory {
   readonly leases = new LeaseTable();
   readonly active = new ActiveRuns();
-  readonly waiting = new DispatchTable();
+  readonly waiting = new WaitingRuns();
+  readonly usage = new FlowUsage();
+  /** Other in-memory state that follows transactions the same way (flow limits, rate buckets). */
+  private readonly attached: { begin(): number; end(mark: number, committed: boolean): void }[] =
+    [];
+
+  /** Brackets `journal` with every transaction too. */
+  attach(journal: { begin(): number; end(mark: number, committed: boolean): void }): void {
+    this.attached.push(journal);
+  }
 
   /** Replaces every table with what is stored (object start). */
   load(stored: StoredRunMemory): void {
     this.leases.load(stored.leases);
     this.active.load(stored.active);
     this.waiting.load(stored.waiting);
+    this.usage.load(stored.usage);
   }
 
   begin(): RunMemoryMark {
-    return [this.leases.journal.begin(), this.active.journal.begin(), this.waiting.journal.begin()];
+    return this.journals().map((j) => j.begin());
   }
 
   end(mark: RunMemoryMark, committed: boolean): void {
-    this.leases.journal.end(mark[0], committed);
-    this.active.journal.end(mark[1], committed);
-    this.waiting.journal.end(mark[2], committed);
+    this.journals().forEach((j, i) => {
+      j.end(mark[i] as number, committed);
+    });
+  }
+
+  private journals() {
+    return [
+      this.leases.journal,
+      this.active.journal,
+      this.waiting.journal,
+      this.usage.journal,
+      ...this.attached,
+    ];
   }
 }
 
@@ -42,15 +63,35 @@ export class RunMemory {
 export interface StoredRunMemory {
   leases: { id: string; lease_expires_at: number }[];
   active: { id: string; jobId: string }[];
-  waiting: { id: string; rank: number; at: number }[];
+  waiting: ({ id: string } & WaitingEntry)[];
+  usage: (Counted & { status: RunStatus })[];
+}
+
+/** Where a waiting run waits: the lane of its pool ("" for the queues), its priority and key. */
+export function waitingEntry(
+  run: {
+    pool: string | null;
+    priorityRank: number;
+    flowKey: string | null;
+    destination: string | null;
+  },
+  at: number,
+): WaitingEntry {
+  return {
+    lane: run.pool ?? "",
+    rank: run.priorityRank,
+    key: run.flowKey ?? "",
+    destination: run.destination,
+    at,
+  };
 }
 
 /**
  * What the in-memory tables (run-memory.ts) hold, from one scan of the runs when the object
- * starts: leases, runs in progress per job (not tasks), runs waiting for the queues. A worker's
- * heartbeats renew its leases in memory only, so a running worker run gets its lease length
- * (`lease_ms`, `defaultWorkerLeaseMs` for rows from before it was stored) again from `now`:
- * never less than its worker was last told, and time for its next heartbeat to arrive.
+ * starts: leases, runs in progress per job (not tasks), runs waiting to start, usage per flow key
+ * and destination. A worker's heartbeats renew its leases in memory only, so a running worker run
+ * gets its lease length (`lease_ms`, `defaultWorkerLeaseMs` for rows from before it was stored)
+ * again from `now`: never less than its worker was last told, and time for its next heartbeat.
  */
 export function readStoredRunMemory(
   db: Database,
@@ -63,11 +104,14 @@ export function readStoredRunMemory(
       jobId: runs.jobId,
       status: runs.status,
       taskKey: runs.taskKey,
+      parentId: runs.parentId,
       pool: runs.pool,
-      rank: runs.priorityRank,
+      priorityRank: runs.priorityRank,
       dispatchAt: runs.dispatchAt,
       leaseExpiresAt: runs.leaseExpiresAt,
       leaseMs: runs.leaseMs,
+      flowKey: runs.flowKey,
+      destination: runs.destination,
     })
     .from(runs)
     .where(
@@ -78,7 +122,7 @@ export function readStoredRunMemory(
       ),
     )
     .all();
-  const stored: StoredRunMemory = { leases: [], active: [], waiting: [] };
+  const stored: StoredRunMemory = { leases: [], active: [], waiting: [], usage: [] };
   for (const r of rows) {
     if (r.leaseExpiresAt !== null) {
       const worker = r.pool !== null && r.status === "running";
@@ -88,8 +132,8 @@ export function readStoredRunMemory(
     }
     if (isActiveStatus(r.status) && r.taskKey === null)
       stored.active.push({ id: r.id, jobId: r.jobId });
-    if (r.dispatchAt !== null && r.pool === null)
-      stored.waiting.push({ id: r.id, rank: r.rank, at: r.dispatchAt });
+    if (r.dispatchAt !== null) stored.waiting.push({ id: r.id, ...waitingEntry(r, r.dispatchAt) });
+    if (isActiveStatus(r.status)) stored.usage.push(r);
   }
   return stored;
 }

@@ -14,10 +14,11 @@ import type { Database } from "../storage/database";
 import type { RowPage } from "../storage/scan-page";
 import { attempts, type JobRow, type RunRow, runs } from "../storage/schema";
 import { type ActiveRuns, isActiveStatus } from "./active-runs";
-import type { DispatchTable } from "./dispatch-table";
+import type { FlowUsage } from "./flow-usage";
 import type { LeaseTable } from "./lease-table";
 import { listRuns } from "./run-list";
-import { readStoredRunMemory, type StoredRunMemory } from "./run-memory";
+import { readStoredRunMemory, type StoredRunMemory, waitingEntry } from "./run-memory";
+import type { Offer, WaitingEntry, WaitingRuns } from "./waiting-runs";
 
 export interface NewRun {
   scheduledFor: number;
@@ -32,6 +33,8 @@ export interface NewRun {
   leaseExpiresAt?: number;
   /** A one-time job's scheduled run: the job names it, so it gets no `runs_by_job` entry. */
   namedByJob?: boolean;
+  /** A trigger's flow key for this run, instead of the job's (null: none). */
+  flowKey?: string | null;
 }
 
 export class RunStore {
@@ -46,7 +49,8 @@ export class RunStore {
     private readonly counters: Counters,
     private readonly leases: LeaseTable,
     private readonly active: ActiveRuns,
-    private readonly waiting: DispatchTable,
+    private readonly waiting: WaitingRuns,
+    private readonly usage: FlowUsage,
   ) {
     this.byId = this.db
       .select()
@@ -116,6 +120,8 @@ export class RunStore {
       parentId: graph ? id : null,
       taskKey: null,
       namedByJob: init.namedByJob ?? false,
+      flowKey: init.flowKey !== undefined ? init.flowKey : job.flowKey,
+      destination: destinationOf(job),
     };
     return this.insert(row, now);
   }
@@ -158,6 +164,9 @@ export class RunStore {
       parentId: parent.id,
       taskKey,
       namedByJob: false,
+      // A task counts under its occurrence's key, and under its own target's host.
+      flowKey: parent.flowKey,
+      destination: destinationOf(job),
     };
     return this.insert(row, now) as RunRow;
   }
@@ -180,6 +189,7 @@ export class RunStore {
     if (row.leaseExpiresAt !== null) this.leases.set(row.id, row.leaseExpiresAt);
     if (row.dispatchAt !== null) this.trackWaiting(row, row.dispatchAt);
     this.trackActive(row, row.status);
+    this.usage.track(row, null, row.status);
     if (queued) this.counters.add("scheduler_runs_dispatched_total", { priority: row.priority });
     if (terminal) this.countFinished(row, row.status);
     this.countIn(row, row.status, 1);
@@ -225,9 +235,10 @@ export class RunStore {
     this.updateColumns(run.id, { ...fields, status: to }, run.status);
     const changed = { ...run, ...fields, status: to };
     if (fields.leaseExpiresAt !== undefined) this.leases.set(run.id, fields.leaseExpiresAt);
-    if (fields.dispatchAt !== undefined || fields.pool !== undefined)
-      this.trackWaiting(changed, changed.dispatchAt);
+    if (movesWaiting(fields)) this.trackWaiting(changed, changed.dispatchAt);
     this.trackActive(run, to);
+    this.usage.track(run, run.status, null);
+    this.usage.track(changed, null, to);
     return changed;
   }
 
@@ -258,9 +269,9 @@ export class RunStore {
       throw new Error(`run ${id} is no longer ${from}: a status change from a stale copy`);
   }
 
-  /** Keeps the in-memory dispatch table (dispatch-table.ts) in step; a worker run waits in its pool. */
+  /** Keeps the in-memory table of waiting runs (waiting-runs.ts) in step with the row. */
   private trackWaiting(run: RunRow, dispatchAt: number | null): void {
-    this.waiting.set(run.id, run.priorityRank, run.pool === null ? dispatchAt : null);
+    this.waiting.set(run.id, dispatchAt === null ? null : waitingEntry(run, dispatchAt));
   }
 
   /** Keeps the in-memory runs in progress per job (active-runs.ts) in step with `status`. */
@@ -293,8 +304,8 @@ export class RunStore {
     this.updateColumns(run.id, fields);
     const changed = { ...run, ...fields };
     if (fields.leaseExpiresAt !== undefined) this.leases.set(run.id, fields.leaseExpiresAt);
-    if (fields.dispatchAt !== undefined || fields.pool !== undefined)
-      this.trackWaiting(changed, changed.dispatchAt);
+    if (movesWaiting(fields)) this.trackWaiting(changed, changed.dispatchAt);
+    this.usage.moved(run, changed, run.status);
     return changed;
   }
 
@@ -310,33 +321,44 @@ export class RunStore {
   }
 
   /**
-   * How many runs are ready to send at `now` (up to `limit`) and of which priority: the highest
-   * that has any, up to `maxRank` (strict priority). Reads no rows.
+   * Offers runs of `lanes` ready at `now` to `offer` (which starts or refuses each), by priority,
+   * keys in turn and age (waiting-runs.ts); see `WaitingRuns.pick`.
    */
-  readyToDispatchCount(
+  pickWaiting(
+    lanes: readonly string[],
     now: number,
     limit: number,
-    maxRank = 2,
-  ): { rank: number; count: number } | null {
-    return this.waiting.readyCount(now, limit, maxRank);
+    maxRank: number,
+    offer: (run: RunRow, entry: WaitingEntry) => "taken" | "blocked",
+    onePriority = false,
+  ): { taken: number; blocked: boolean } {
+    const offerRow: Offer = (id, entry) => {
+      const run = this.get(id);
+      // A table entry without its row cannot start; it is dropped rather than offered.
+      if (!run) {
+        this.waiting.set(id, null);
+        return "blocked";
+      }
+      return offer(run, entry);
+    };
+    return this.waiting.pick(lanes, now, limit, maxRank, offerRow, onePriority);
   }
 
-  /** Up to `limit` runs of priority `rank` ready to send at `now`, oldest first. */
-  readyToDispatch(now: number, limit: number, rank: number): RunRow[] {
-    return this.waiting
-      .readyOfRank(now, limit, rank)
-      .map((id) => this.get(id))
-      .filter((r): r is RunRow => r !== undefined);
+  /**
+   * The earliest moment a waiting run of `lanes` may start (see `WaitingRuns.earliest`; `delay`
+   * says when a run's limits let it, or null when only another change can).
+   */
+  nextStartAt(
+    lanes: readonly string[],
+    maxRank: number,
+    delay?: (entry: WaitingEntry) => number | null,
+  ): number | null {
+    return this.waiting.earliest(lanes, maxRank, delay);
   }
 
-  /** The earliest moment a run waiting for the queues becomes sendable, or null. */
-  nextDispatchAt(maxRank = 2): number | null {
-    return this.waiting.earliest(maxRank);
-  }
-
-  /** Every run waiting for the queues, as the object loads them when it starts. */
-  storedWaiting(): StoredRunMemory["waiting"] {
-    return readStoredRunMemory(this.db, Date.now(), 0).waiting;
+  /** Runs waiting (ready now or later) per lane ("" for the queues, else pools). */
+  waitingByLane(): Map<string, number> {
+    return this.waiting.countsByLane();
   }
 
   nextLeaseExpiry(): number | null {
@@ -435,6 +457,26 @@ export class RunStore {
 
 /** Plain runs and graph occurrences, not tasks (the WHERE, in SQL). */
 const NOT_A_TASK_ROW = sql`(parent_id is null or parent_id = id)`;
+
+/** Whether `fields` change where or when a run waits. */
+function movesWaiting(fields: Partial<RunRow>): boolean {
+  return (
+    fields.dispatchAt !== undefined ||
+    fields.pool !== undefined ||
+    fields.flowKey !== undefined ||
+    fields.destination !== undefined
+  );
+}
+
+/** The host a webhook run of `job` calls (`host[:port]`), which destination limits count. */
+export function destinationOf(job: JobRow): string | null {
+  if (job.target.type !== "http") return null;
+  try {
+    return new URL(job.target.url).host;
+  } catch {
+    return null;
+  }
+}
 
 /** The pool a run of `job` waits in (a worker target), or null (sent to the queues). */
 export function poolOf(job: JobRow): string | null {

@@ -3,7 +3,7 @@
  * Indexes exist for exactly the queries the object runs; each is named after its query.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { JOB_STATUSES, OVERLAP_POLICIES, type StoredTarget } from "../../contract/job";
 import { ATTEMPT_OUTCOMES } from "../../contract/run";
 import type { ScheduleInput } from "../../contract/schedule";
@@ -32,6 +32,8 @@ export const tenant = sqliteTable("tenant", {
   suspended: integer("suspended", { mode: "boolean" }).notNull().default(false),
   /** Overrides the tier's max runs in flight when set (custom contracts, tests). */
   maxInFlight: integer("max_in_flight"),
+  /** Limits for flow keys without their own (`PATCH /v1/admin/tenants/:id`, `default_flow_limits`). */
+  defaultFlowLimits: text("default_flow_limits", { mode: "json" }).$type<FlowLimits>(),
   signingSecret: text("signing_secret").notNull(),
   /** The secret before the last rotation; it keeps signing until it expires, so receivers can switch. */
   previousSigningSecret: text("previous_signing_secret"),
@@ -70,6 +72,8 @@ export const jobs = sqliteTable(
     status: text("status", { enum: JOB_STATUSES }).notNull(),
     nextRunAt: integer("next_run_at"),
     lastRunId: text("last_run_id"),
+    /** The flow key its runs carry (a trigger may give one run another). */
+    flowKey: text("flow_key"),
     version: integer("version").notNull(),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -165,13 +169,13 @@ export const runs = sqliteTable(
      * later one. A one-time job's only run thus costs no index write.
      */
     namedByJob: integer("named_by_job", { mode: "boolean" }).notNull().default(false),
+    /** The run's flow key (its job's, or its trigger's; a task's is its occurrence's), or null. */
+    flowKey: text("flow_key"),
+    /** A webhook run's target host (`host[:port]`), what destination limits count; else null. */
+    destination: text("destination"),
   },
   (t) => [
-    // "Next runs to send" is kept in memory (dispatch-table.ts), not in an index.
-    // "next runs a worker of these pools may claim": worker runs never enter the queues' index.
-    index("runs_pool_ready")
-      .on(t.pool, t.priorityRank, t.dispatchAt)
-      .where(sql`dispatch_at is not null and pool is not null`),
+    // "Next runs to send or claim" is kept in memory (waiting-runs.ts), not in an index.
     // A job's runs and occurrences; tasks are read through their occurrence (`runs_of_graph`).
     index("runs_by_job").on(t.jobId, t.id).where(INDEXED_BY_JOB),
     // A job's runs in progress are kept in memory (active-runs.ts), not in an index.
@@ -205,6 +209,34 @@ export const attempts = sqliteTable(
   (t) => [primaryKey({ columns: [t.runId, t.attempt] })],
 );
 
+/**
+ * Limits on a flow key or a destination host, per tenant (`PUT /v1/flow-keys/{key}`, `PUT
+ * /v1/destinations/{host}`): at most `max_running` queued or running at once, at most `rate.limit`
+ * started per `rate.period_seconds` with bursts of `rate.burst`.
+ */
+export const flowLimits = sqliteTable(
+  "flow_limits",
+  {
+    kind: text("kind", { enum: ["key", "destination"] }).notNull(),
+    name: text("name").notNull(),
+    limits: text("limits", { mode: "json" }).$type<FlowLimits>().notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.name] })],
+);
+
+/** Rate-limit token buckets that are not full, per key or destination (written with admissions). */
+export const flowBuckets = sqliteTable(
+  "flow_buckets",
+  {
+    kind: text("kind", { enum: ["key", "destination"] }).notNull(),
+    name: text("name").notNull(),
+    tokens: real("tokens").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.name] })],
+);
+
 /** Pull workers that claimed or heartbeated: their pools, whether they drain, when last seen. */
 export const workers = sqliteTable("workers", {
   id: text("id").primaryKey(),
@@ -232,3 +264,10 @@ export type RunRow = typeof runs.$inferSelect;
 export type AttemptRow = typeof attempts.$inferSelect;
 export type TenantRow = typeof tenant.$inferSelect;
 export type WorkerRow = typeof workers.$inferSelect;
+export type FlowLimitRow = typeof flowLimits.$inferSelect;
+
+/** A key's or destination's limits (stored as JSON; the wire shape). */
+export interface FlowLimits {
+  max_running?: number;
+  rate?: { limit: number; period_seconds: number; burst?: number };
+}

@@ -1,9 +1,13 @@
 /** Turns stored rows into wire shapes (snake_case, RFC 3339 UTC). */
+
+import type { WAITING_REASONS } from "../../contract/flow";
 import type { JobView } from "../../contract/job";
 import type { AttemptView, RunView, TaskRunView } from "../../contract/run";
 import type { TenantView } from "../../contract/tenant";
 import { TIERS } from "../../domain/tiers";
 import type { AttemptRow, JobRow, RunRow, TenantRow } from "./schema";
+
+type WaitingReason = (typeof WAITING_REASONS)[number];
 
 /** A page of a list: the items and the cursor of the next page (null on the last). */
 export interface Page<T> {
@@ -21,6 +25,7 @@ export function tenantView(row: TenantRow): TenantView {
     tier: row.tier,
     suspended: row.suspended,
     max_in_flight: row.maxInFlight ?? TIERS[row.tier].max_in_flight,
+    default_flow_limits: row.defaultFlowLimits ?? null,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   };
@@ -44,6 +49,7 @@ export function jobView(row: JobRow, lastRun: RunRow | undefined): JobView {
     overlap: row.overlap,
     catchup_window_seconds: row.catchupWindowSeconds,
     metadata: row.metadata,
+    flow_key: row.flowKey,
     status: row.status,
     next_run_at: isoOrNull(row.nextRunAt),
     last_run: lastRun
@@ -60,7 +66,11 @@ export function jobView(row: JobRow, lastRun: RunRow | undefined): JobView {
   };
 }
 
-export function runView(row: RunRow): RunView {
+/**
+ * A run on the wire. `waitingReason` is what holds a run that is due and has not started (computed
+ * from the object's state when the run is read; see flow/waiting-reasons.ts).
+ */
+export function runView(row: RunRow, waitingReason: WaitingReason | null = null): RunView {
   const waiting = row.status === "pending" || row.status === "retrying";
   return {
     id: row.id,
@@ -82,6 +92,8 @@ export function runView(row: RunRow): RunView {
     worker_id: row.workerId,
     parent_run_id: row.parentId,
     task_key: row.taskKey,
+    flow_key: row.flowKey,
+    waiting_reason: waitingReason,
   };
 }
 

@@ -55,6 +55,7 @@ export class TenantStore {
       ...input,
       suspended: false,
       maxInFlight: null,
+      defaultFlowLimits: null,
       signingSecret,
       previousSigningSecret: null,
       previousSecretExpiresAt: null,
@@ -83,6 +84,9 @@ export class TenantStore {
       ...(patch.tier !== undefined ? { tier: patch.tier } : {}),
       ...(patch.suspended !== undefined ? { suspended: patch.suspended } : {}),
       ...(patch.max_in_flight !== undefined ? { maxInFlight: patch.max_in_flight } : {}),
+      ...(patch.default_flow_limits !== undefined
+        ? { defaultFlowLimits: patch.default_flow_limits }
+        : {}),
       updatedAt: now,
     };
     this.db.update(tenant).set(next).where(eq(tenant.id, current.id)).run();

@@ -9,8 +9,16 @@
  */
 import type { ClaimedRun } from "../../contract/worker";
 import type { Transaction } from "../storage/database";
-import type { PoolRuns } from "./pool-runs";
+import type { RunRow } from "../storage/schema";
 import type { WorkerAttempts } from "./worker-attempts";
+
+/** The runs of some pools a claim may take now (waiting-runs.ts through the object's stores). */
+export interface PoolQueue {
+  /** Starts up to `limit` ready runs of `pools` (priority, keys in turn, age), each with `start`. */
+  take(pools: readonly string[], now: number, limit: number, start: (run: RunRow) => void): void;
+  /** Whether a run of `pools` may be taken now. */
+  hasReady(pools: readonly string[], now: number): boolean;
+}
 
 /** Waiting claims held at once; past this a claim answers at once, empty. */
 const MAX_WAITING = 500;
@@ -38,7 +46,7 @@ export class WorkerClaims {
   private waiting: WaitingClaim[] = [];
 
   constructor(
-    private readonly poolRuns: PoolRuns,
+    private readonly queue: PoolQueue,
     private readonly attempts: WorkerAttempts,
     private readonly transaction: Transaction,
     /** How many more runs the tenant's in-flight cap allows now. */
@@ -55,9 +63,11 @@ export class WorkerClaims {
     return this.transaction(() => {
       const take = Math.min(request.max, this.capacity());
       if (take <= 0) return [];
-      return this.poolRuns
-        .ready(request.pools, now, take)
-        .map((run) => this.attempts.start(run, request.workerId, request.leaseMs, now));
+      const claimed: ClaimedRun[] = [];
+      this.queue.take([...new Set(request.pools)], now, take, (run) =>
+        claimed.push(this.attempts.start(run, request.workerId, request.leaseMs, now)),
+      );
+      return claimed;
     });
   }
 
@@ -88,7 +98,7 @@ export class WorkerClaims {
         continue;
       }
       if (this.capacity() <= 0) return;
-      if (!this.poolRuns.ready(claim.pools, Date.now(), 1).length) continue;
+      if (!this.queue.hasReady(claim.pools, Date.now())) continue;
       if (!(await stillConnected(claim))) {
         this.settle(claim, []);
         continue;
