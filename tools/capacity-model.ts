@@ -56,7 +56,7 @@ export const PLATFORM_LIMITS = {
 const L = PLATFORM_LIMITS;
 /** wrangler's default `max_batch_size` when a consumer sets none. */
 const DEFAULT_BATCH_SIZE = 10;
-/** The consumer's calls to a tenant's object per batch: one claim, one report. */
+/** The consumer's calls to a tenant's object per batch, at most: one claim, one report (report-buffer.ts may gather several). */
 const OBJECT_CALLS_PER_BATCH = 2;
 
 export interface ConsumerConfig {
@@ -202,7 +202,7 @@ export function renderCapacity(capacity: Capacity): string {
     `- a batch holds at most ${L.batchSize.value} messages (${L.batchSize.id}); the run queues take ${q.slots}, so each claimed run starts at once. A delivery's timeout is cut to what its invocation has left of ${L.consumerWallSeconds.id} less 30 s for the report (900 s becomes about 870 s).`,
     `- messages/s = ${n(L.queueMessages.value)} per queue (${L.queueMessages.id}) × ${queues.length} queues. One message per attempt; retries and re-sends use the same budget.`,
     `- runs/s at latency t = Σ over queues of min(messages/s, deliveries at once ÷ t) (Little's law). "One lane alone": only the ${inputs.shards} queues of one lane carry work (every run has the default priority, medium).`,
-    `- one tenant: its runs use one shard of each lane, so the smallest of: one queue (min(${n(q.messagesPerSecond)}, ${n(q.concurrent)} ÷ t)); the consumer's calls to its object (one claim and one report per batch of ≤ ${q.slots}: ${n(capacity.tenantObjectCallBound)} runs/s at ${n(L.objectRequests.value)} requests/s, ${L.objectRequests.id}); its in-flight cap (${n(inputs.tenantMaxInFlight)} ÷ t: the premium tier's; an admin may set another); and its object's own ceiling, ${inputs.objectRunsPerSecond === null ? "not measured yet (W12 in npm run bench; pass --object-runs-per-s)" : `${n(inputs.objectRunsPerSecond)} runs/s measured by W12`}.`,
+    `- one tenant: its runs use one shard of each lane, so the smallest of: one queue (min(${n(q.messagesPerSecond)}, ${n(q.concurrent)} ÷ t)); the consumer's calls to its object (one claim and at most one report per batch of ≤ ${q.slots}: ${n(capacity.tenantObjectCallBound)} runs/s at ${n(L.objectRequests.value)} requests/s, ${L.objectRequests.id}; reports gathered within an isolate make it fewer); its in-flight cap (${n(inputs.tenantMaxInFlight)} ÷ t: the premium tier's; an admin may set another); and its object's own ceiling, ${inputs.objectRunsPerSecond === null ? "not measured yet (W12 in npm run bench; pass --object-runs-per-s)" : `${n(inputs.objectRunsPerSecond)} runs/s measured by W12`}.`,
     `- doubling: QUEUE_SHARDS = ${inputs.shards * 2} (then npm run queues:config and npm run setup) doubles every deployment-wide figure, since each queue brings its own ${L.queueMessages.id} and ${L.consumerInvocations.id}; a tenant's figures stay (it uses one shard per lane).`,
     "",
     "Published limits used (Cloudflare documentation):",

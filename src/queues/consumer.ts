@@ -1,7 +1,7 @@
 /**
  * Run queue consumer. It claims only what can start now: as many runs as the invocation has free
  * connection slots (six), one claim per tenant, and hands each tenant's deliveries and their report
- * to `ctx.waitUntil`. With `queue_consumer_no_wait_for_wait_until` (wrangler.toml) a batch is done
+ * (gathered per tenant across invocations, report-buffer.ts) to `ctx.waitUntil`. With `queue_consumer_no_wait_for_wait_until` (wrangler.toml) a batch is done
  * when the handler returns, so the queue moves on while slow targets are still being called: a
  * tenant's hanging targets hold its own deliveries and in-flight cap, never the queue or another
  * tenant's runs (decision 58). It never throws: a throwing consumer gets the whole batch retried,
@@ -11,6 +11,7 @@ import { type AttemptAnalytics, attemptAnalytics } from "../observability/analyt
 import { log, logError } from "../observability/log";
 import { DeliverySlots } from "./delivery-slots";
 import type { AttemptResult, ClaimedAttempt, ClaimResponse, RunMessage } from "./messages";
+import { ReportBuffer } from "./report-buffer";
 import { deliverWebhook } from "./webhook";
 
 /** A queue consumer invocation may run 15 minutes of wall time (Queues limits, "Consumer duration"). */
@@ -24,6 +25,9 @@ const MIN_CLAIM_TIME_MS = 60_000;
 export function claimRetryDelaySeconds(deliveries: number): number {
   return Math.min(30, 2 ** Math.max(1, deliveries));
 }
+
+/** This isolate's results on their way to each tenant's object (report-buffer.ts). */
+const reports = new ReportBuffer();
 
 interface Invocation {
   env: Env;
@@ -130,7 +134,7 @@ function withinInvocation(attempt: ClaimedAttempt, deadline: number): ClaimedAtt
     : { ...attempt, timeout_seconds: Math.max(1, left) };
 }
 
-/** Waits for a tenant's deliveries, then records and reports them. Never rejects. */
+/** Waits for a tenant's deliveries, records them, and reports them (report-buffer.ts). Never rejects. */
 async function finishTenant(
   run: Invocation,
   tenantId: string,
@@ -150,12 +154,14 @@ async function finishTenant(
   } catch (error) {
     logError("consumer.analytics_failed", { tenant_id: tenantId }, error);
   }
-  try {
-    await scheduler.reportResults(results);
-  } catch (error) {
-    // The attempts ran; if their results are lost, the run leases expire and the runs retry.
-    logError("consumer.report_failed", { tenant_id: tenantId, count: results.length }, error);
-  }
+  await reports.add(tenantId, results, async (gathered) => {
+    try {
+      await scheduler.reportResults(gathered);
+    } catch (error) {
+      // The attempts ran; if their results are lost, the run leases expire and the runs retry.
+      logError("consumer.report_failed", { tenant_id: tenantId, count: gathered.length }, error);
+    }
+  });
 }
 
 /** deliverWebhook never throws; should it, the attempt fails on its own. */
