@@ -26,6 +26,8 @@ export default defineConfig({
                 ADMIN_TOKEN: "test-admin-token",
                 ALLOW_INSECURE_TARGETS: "true",
                 LOG_LEVEL: "debug",
+                // Two queue shards per lane (wrangler.toml declares more): K > 1 in every test.
+                QUEUE_SHARDS: "2",
               },
             },
           }),

@@ -23,6 +23,7 @@ import { priority } from "./workloads/w5-priority.ts";
 import { fairness } from "./workloads/w6-fairness.ts";
 import { workers } from "./workloads/w7-workers.ts";
 import { graphs } from "./workloads/w8-graphs.ts";
+import { slowNeighbour } from "./workloads/w9-slow-neighbour.ts";
 
 // W3 first: it measures the batch creation rate the others use to plan due times. W4 last: its
 // backlog stays on disk and should not weigh on the others. W2-BullMQ right after W2, so both see
@@ -36,6 +37,7 @@ const WORKLOADS: [string, (ctx: Context) => Promise<WorkloadResult>][] = [
   ["w6", fairness],
   ["w7", workers],
   ["w8", graphs],
+  ["w9", slowNeighbour],
   ["w4", backlog],
 ];
 

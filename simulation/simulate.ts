@@ -57,6 +57,7 @@ export async function runActions(
       world.lastProblem = null;
       const before =
         REQUESTS.has(action.kind) && !world.storage.armed ? world.storage.committedWrites : null;
+      if (process.env.SIM_TRACE) process.stderr.write(`${step} ${JSON.stringify(action)}\n`);
       await perform(world, jobs, action);
       await world.settle();
       if (world.step.rulesChanged)
@@ -72,6 +73,7 @@ export async function runActions(
       world.storage.disarm();
       world.failSends = 0;
     }
+    if (process.env.SIM_TRACE) process.stderr.write("settling\n");
     await settleEverything(world, invariants);
     return null;
   } catch (error) {

@@ -136,11 +136,12 @@ export class World {
       LOG_LEVEL: "info",
       ALLOW_INSECURE_TARGETS: "true",
       ADMIN_TOKEN: "sim-admin",
+      QUEUE_SHARDS: "2",
     };
-    // Every queue binding (whatever the sharding) is the same simulated network.
+    // Every queue binding (two shards of every lane) is the same simulated network.
     return new Proxy(base, {
       get: (target, key) =>
-        typeof key === "string" && key.startsWith("RUNS_") ? queue : target[key as string],
+        typeof key === "string" && /^RUNS_[A-Z]+_[01]$/.test(key) ? queue : target[key as string],
     }) as unknown as Env;
   }
 

@@ -5,10 +5,13 @@
  * itself runs in CI (.ci/run).
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { DEAD_LETTER_QUEUE, LANES, queueName } from "../src/queues/queue-shards.ts";
+import { shardSetting } from "../tools/queue-config.ts";
 import { deployedUrl, queueNamesFromTable } from "../tools/setup.ts";
 import { ROOT } from "./support/dev-system.ts";
 import { waitFor } from "./support/fixtures.ts";
@@ -18,7 +21,12 @@ interface Call {
   secrets?: string[];
 }
 
-const QUEUES = ["runs-express", "runs-high", "runs-medium", "runs-low", "runs-dlq"];
+// Every shard of every lane (QUEUE_SHARDS in wrangler.toml), and the dead-letter queue.
+const SHARDS = shardSetting(readFileSync(join(ROOT, "wrangler.toml"), "utf8")) ?? 1;
+const QUEUES = [
+  ...LANES.flatMap((lane) => Array.from({ length: SHARDS }, (_, s) => queueName(lane, s))),
+  DEAD_LETTER_QUEUE,
+];
 let dirs: string[] = [];
 
 afterEach(async () => {

@@ -296,7 +296,8 @@ describe("retention, scopes, secrets, suspension, fairness", () => {
       );
       if (page.data.some((r) => r.status !== "succeeded")) return null;
       const details = await Promise.all(page.data.map((r) => runDetail(tenant, r.id)));
-      return details.map((d) => String(d.attempts[0]?.worker_id).replace(/-[^-]+$/, ""));
+      // `runs-<lane>-<shard>-<invocation>`: the lane, whichever shard the tenant hashes to.
+      return details.map((d) => String(d.attempts[0]?.worker_id).replace(/-\d+-[^-]+$/, ""));
     };
     let busyLanes: string[] = [];
     await waitFor(async () => {

@@ -90,7 +90,12 @@ describe("the in-memory table of runs waiting to start", () => {
     table.set("a", null);
     table.set("c", entry({ rank: 2, at: 5 }));
     table.journal.end(inner, false);
-    expect(table.entries().map((e) => e.id).sort()).toEqual(["a", "b"]);
+    expect(
+      table
+        .entries()
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(["a", "b"]);
     table.journal.end(outer, false);
     expect(table.entries()).toEqual([{ id: "a", ...entry({ at: 10 }) }]);
     expect(takeAll(table, [""], 100, 10)).toEqual(["a"]);

@@ -1,8 +1,9 @@
 /**
  * `npm run setup`: takes a Cloudflare account (after `npx wrangler login`) to a deployed scheduler,
  * and is safe to run again:
- *   1. creates each queue wrangler.toml names (producers, consumers, dead-letter queues) that
- *      `wrangler queues list` does not show;
+ *   1. checks that wrangler.toml's run queue sections match its QUEUE_SHARDS (npm run queues:config),
+ *      then creates each queue it names (producers, consumers, dead-letter queues: every shard of
+ *      every lane) that `wrangler queues list` does not show;
  *   2. if the Worker has no ADMIN_TOKEN secret (or does not exist yet), generates a strong one and
  *      deploys it with the code (`wrangler deploy --secrets-file`), so no deployed version runs
  *      without it; an existing secret is never replaced;
@@ -18,6 +19,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { queueSectionsCurrent } from "./queue-config.ts";
 
 export interface SetupOptions {
   cwd: string;
@@ -212,6 +214,11 @@ export function deployedUrl(output: string): string | undefined {
 
 export async function setup(options: SetupOptions): Promise<SetupResult> {
   const { log } = options;
+  // The run queues are `QUEUE_SHARDS` per lane; their sections must have been written from it.
+  if (!queueSectionsCurrent(options.cwd))
+    throw new SetupError(
+      "wrangler.toml's run queue sections do not match its QUEUE_SHARDS: run npm run queues:config",
+    );
   const config = await readConfig(options.cwd);
 
   log(`Queues named in wrangler.toml: ${config.queues.join(", ")}`);

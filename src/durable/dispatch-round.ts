@@ -32,6 +32,12 @@ const ALARM_BATCH = 100;
  * tenants' messages by at most this many, whatever its in-flight cap.
  */
 const MAX_QUEUED_PER_TENANT = 100;
+/**
+ * Freed send capacity wakes the alarm only once at most this many of the tenant's runs still wait
+ * in the queues: consumers claim six at a time, and a round per claim would cost a round per six
+ * runs; the half share left keeps consumers busy while the round refills it (decision 69).
+ */
+const REFILL_WHEN_QUEUED = MAX_QUEUED_PER_TENANT / 2;
 /** A job whose materialization failed is tried again this much later. */
 const MATERIALIZE_RETRY_MS = 60_000;
 /** A stored alarm this far in the past is treated as lost and set again. */
@@ -184,7 +190,8 @@ export class DispatchRound {
       runs.nextPruneAt(this.retentionMs()),
       keyExpiry,
     ];
-    if (this.sendCapacity(maxInFlight(tenant)) > 0) {
+    const queued = this.parts.gauges.runsIn("queued");
+    if (this.sendCapacity(maxInFlight(tenant), queued) > 0 && queued <= REFILL_WHEN_QUEUED) {
       const now = Date.now();
       const { admission } = this.parts;
       candidates.push(

@@ -18,6 +18,16 @@ export const QUEUED_LEASE_MS = 120_000;
 /** Added to a job's timeout for the attempt to report. */
 export const RUNNING_LEASE_MARGIN_MS = 30_000;
 
+/**
+ * A claimed attempt's lease: its whole timeout from the claim, plus the margin to report. Set by
+ * the claim, so an attempt claimed late in its send-time lease (its message waited long in a
+ * queue) is never expired while its delivery runs (decision 71). The lease is not indexed, so
+ * moving it costs no row beyond the claim's own write.
+ */
+export function runningLeaseEnd(claimedAt: number, timeoutSeconds: number): number {
+  return claimedAt + timeoutSeconds * 1000 + RUNNING_LEASE_MARGIN_MS;
+}
+
 export class RunDispatch {
   constructor(
     private readonly tenantId: () => string,
@@ -28,8 +38,7 @@ export class RunDispatch {
 
   /**
    * Marks `ready` queued and returns their messages; the caller sends them after committing. The
-   * lease set here covers the wait in the queue and the attempt itself, so the claim need not move
-   * it (moving it would rewrite its index entry on every run).
+   * lease set here covers the wait in the queue; the claim sets the attempt's own (runningLeaseEnd).
    */
   markQueued(ready: RunRow[], now: number): RunMessage[] {
     return ready.map((run) => {

@@ -6,6 +6,7 @@
  */
 import { isRetryable, retryDelayMs } from "../../domain/backoff";
 import type { AttemptResult, ClaimedAttempt, ClaimRequest } from "../../queues/messages";
+import { runningLeaseEnd } from "../dispatch/run-dispatch";
 import type { TaskGraph } from "../graphs/task-graph";
 import type { JobStore } from "../jobs/job-store";
 import type { Counters } from "../metrics/counters";
@@ -40,6 +41,8 @@ export class AttemptLifecycle {
     this.runs.transition(run, "running", {
       attempt: request.attempt,
       startedAt: run.startedAt ?? now,
+      // The attempt's own lease from now: the send-time lease may have little left (issue 19, 4).
+      leaseExpiresAt: runningLeaseEnd(now, job.timeoutSeconds),
       ...this.attempts.begin(run, request.attempt, now, workerId),
     });
     this.runLog.debug("attempt.started", run, {
