@@ -9,6 +9,7 @@ import { onError, validationHook } from "./problems";
 import { adminRoutes } from "./routes/admin";
 import { adminMetricsRoutes } from "./routes/admin-metrics";
 import { devEchoRoutes } from "./routes/dev-echo";
+import { flowRoutes } from "./routes/flow";
 import { healthRoutes } from "./routes/health";
 import { homeRoutes } from "./routes/home";
 import { jobRoutes } from "./routes/jobs";
@@ -60,6 +61,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   tenant.route("/", scheduleRoutes());
   tenant.route("/", metricsRoutes());
   tenant.route("/", workerRoutes());
+  tenant.route("/", flowRoutes());
   app.route("/v1", tenant);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

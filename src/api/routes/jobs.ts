@@ -1,6 +1,7 @@
 /** /v1/jobs: create (single, batch, idempotent), list, read, change, cancel, pause, resume, trigger, preview. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { commonErrors, problemDoc } from "../../contract/common";
+import { TriggerInputSchema } from "../../contract/flow";
 import {
   BatchInputSchema,
   type JobInput,
@@ -139,8 +140,11 @@ const cancelJob = createRoute({
 const triggerJob = createRoute({
   method: "post",
   path: "/{id}/trigger",
-  summary: "Run the job once now",
-  request: { params: IdParam },
+  summary: "Run the job once now (optionally under another flow key)",
+  request: {
+    params: IdParam,
+    body: { content: { "application/json": { schema: TriggerInputSchema } }, required: false },
+  },
   responses: {
     202: json(RunSchema, "The new run"),
     409: problemDoc("The job is cancelled"),
@@ -209,9 +213,10 @@ export function jobRoutes(): OpenAPIHono<AppEnv> {
     jobAction("/{id}/resume", "Resume a paused job (catch-up window applies)"),
     async (c) => c.json(await tenantCall(c, "resumeJob", c.req.valid("param").id), 200),
   );
-  app.openapi(triggerJob, async (c) =>
-    c.json(await tenantCall(c, "triggerJob", c.req.valid("param").id), 202),
-  );
+  app.openapi(triggerJob, async (c) => {
+    const input = c.req.valid("json") ?? {};
+    return c.json(await tenantCall(c, "triggerJob", c.req.valid("param").id, input), 202);
+  });
   app.openapi(previewJob, async (c) => {
     const { count } = c.req.valid("query");
     return c.json(await tenantCall(c, "previewJob", c.req.valid("param").id, count), 200);

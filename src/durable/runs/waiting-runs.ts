@@ -41,6 +41,9 @@ const RANKS = 3;
 export class WaitingRuns {
   private readonly waiting = new Map<string, WaitingEntry>();
   private readonly lanes = new Map<string, Turns[]>();
+  /** When each (priority, key) last had a run taken, in pick order: whose turn is next. */
+  private readonly served = new Map<string, number>();
+  private turn = 0;
   readonly journal = new UndoJournal<[runId: string, before: WaitingEntry | undefined]>(
     ([runId, before]) =>
       before === undefined ? this.waiting.delete(runId) : this.put(runId, before),
@@ -75,7 +78,8 @@ export class WaitingRuns {
   /**
    * Offers ready runs of `lanes` to `offer`, up to `limit` taken: highest priority first (down to
    * `maxRank`); inside a priority, in passes: each pass offers every key with a ready run one run,
-   * its oldest across the lanes, keys in the order of those runs' age. A key whose run is blocked is
+   * its oldest across the lanes, the key served longest ago first (so keys take turns across
+   * picks too), then by the age of those runs. A key whose run is blocked is
    * skipped for the rest of this pick (its younger runs wait behind it). With `onePriority`, a
    * priority that had runs taken ends the pick (the queues' strict priority); a worker's claim
    * fills up from lower priorities. Returns how many were taken and whether a ready run was left
@@ -100,8 +104,10 @@ export class WaitingRuns {
         if (!heads.length) break;
         for (const head of heads) {
           if (taken >= limit) break;
-          if (offer(head.id, this.waiting.get(head.id) as WaitingEntry) === "taken") taken++;
-          else {
+          if (offer(head.id, this.waiting.get(head.id) as WaitingEntry) === "taken") {
+            taken++;
+            this.served.set(`${rank}:${head.key}`, ++this.turn);
+          } else {
             blocked = true;
             skipped.add(head.key);
           }
@@ -130,9 +136,12 @@ export class WaitingRuns {
         if (!best || before(top, best)) heads.set(key, top);
       }
     }
+    // Keys served longest ago go first (a key never served, or not since it had runs waiting,
+    // first of all): across picks, keys take turns; among equals, the oldest run first.
+    const servedAt = (key: string) => this.served.get(`${rank}:${key}`) ?? 0;
     return [...heads]
       .map(([key, head]) => ({ ...head, key }))
-      .sort((a, b) => (before(a, b) ? -1 : 1));
+      .sort((a, b) => servedAt(a.key) - servedAt(b.key) || (before(a, b) ? -1 : 1));
   }
 
   /**
@@ -213,6 +222,9 @@ export class WaitingRuns {
       pop(heap);
     }
     t.heaps.delete(key);
+    // A key with nothing left waiting loses its place in the turns (bounded memory).
+    if (![...this.lanes.values()].some((ranks) => ranks[rank]?.heaps.has(key)))
+      this.served.delete(`${rank}:${key}`);
     return undefined;
   }
 }
