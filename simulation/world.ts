@@ -136,6 +136,7 @@ export class World {
       LOG_LEVEL: "info",
       ALLOW_INSECURE_TARGETS: "true",
       ADMIN_TOKEN: "sim-admin",
+      TOKEN_SIGNING_KEY: "sim-token-signing-key",
     };
     // Every queue binding (whatever the sharding) is the same simulated network.
     return new Proxy(base, {

@@ -57,7 +57,11 @@ describe("table rebuilds keep the stored rows", () => {
 
     apply(db, tags.slice(rebuild));
 
-    expect({ ...db.prepare("select * from runs").get() }).toEqual({ ...run, named_by_job: 0, lease_ms: null });
+    expect({ ...db.prepare("select * from runs").get() }).toEqual({
+      ...run,
+      named_by_job: 0,
+      lease_ms: null,
+    });
     expect({ ...db.prepare("select * from counters").get() }).toEqual({
       name: "c",
       labels: "l",

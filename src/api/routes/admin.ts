@@ -83,7 +83,8 @@ const patchTenant = createRoute({
 const issueToken = createRoute({
   method: "post",
   path: "/tenants/{id}/tokens",
-  summary: "Issue a token (rotation: issue, switch, revoke the old one)",
+  summary:
+    "Issue a token (rotation: issue, switch, revoke the old one); a worker token may name its pools",
   request: { params: TenantParam, ...jsonBody(TokenInputSchema) },
   responses: { 201: json(IssuedTokenSchema, "The token, shown once"), ...errors },
 });
@@ -192,8 +193,11 @@ export function adminRoutes(): OpenAPIHono<AppEnv> {
   });
 
   app.openapi(issueToken, async (c) => {
-    const { scope } = c.req.valid("json");
-    return c.json(await adminCall(c.env, c.req.valid("param").id, "issueToken", scope), 201);
+    const { scope, pools } = c.req.valid("json");
+    return c.json(
+      await adminCall(c.env, c.req.valid("param").id, "issueToken", scope, pools ?? null),
+      201,
+    );
   });
 
   app.openapi(rotateSecret, async (c) => {

@@ -57,7 +57,9 @@ export class WorkerClaims {
       if (take <= 0) return [];
       return this.poolRuns
         .ready(request.pools, now, take)
-        .map((run) => this.attempts.start(run, request.workerId, request.leaseMs, now));
+        .map((run) =>
+          this.attempts.start(run, request.workerId, request.leaseMs, now, request.tokenId),
+        );
     });
   }
 
