@@ -47,7 +47,7 @@ const MESSAGES = {
   untagged:
     "The token is unknown or revoked: it was issued before tokens were signed, and this scheduler no longer accepts such tokens; ask the operator for a new one.",
   signingKeyUnset:
-    "This scheduler has no TOKEN_SIGNING_KEY configured, so it cannot check tenant tokens.",
+    "This scheduler has no TOKEN_SIGNING_KEY configured, so it can neither issue nor check tenant tokens.",
 } as const;
 
 /** The Authorization header's token; `undefined` when no header was sent. */
@@ -92,6 +92,11 @@ export const requireAdmin = () =>
     await next();
   });
 
+/** 503 when no TOKEN_SIGNING_KEY is configured: no tenant token can be issued or checked. */
+export function assertSigningKey(env: Env): void {
+  if (!env.TOKEN_SIGNING_KEY) throw new ProblemError(problem(503, MESSAGES.signingKeyUnset));
+}
+
 /** The keys a token's tag may be made with: the current one, and the previous during a rotation. */
 function signingKeys(env: Env): string[] {
   const previous = (env as Env & { TOKEN_SIGNING_KEY_PREVIOUS?: string })
@@ -105,18 +110,17 @@ function signingKeys(env: Env): string[] {
  * signing (no tag) passes only while ACCEPT_UNTAGGED_TOKENS is "true", counted per address, and
  * after its object has checked it, so its body is not read before that either.
  */
-async function verifiedToken(c: Context<AppEnv>): Promise<ParsedToken> {
+async function verifiedToken(c: Context<AppEnv>): Promise<ParsedToken & { raw: string }> {
   const raw = presentedToken(c.req.header("authorization"));
   if (raw === undefined) throw fail.unauthorized(MESSAGES.noToken);
   const token = parseToken(raw);
   if (!token) throw fail.unauthorized(MESSAGES.notTenantToken);
-  if (refusedTokens.has(token.tenantId, token.tokenId, Date.now()))
-    throw fail.unauthorized(MESSAGES.unknownOrRevoked);
+  if (refusedTokens.has(raw, Date.now())) throw fail.unauthorized(MESSAGES.unknownOrRevoked);
   if (token.tagged) {
     const keys = signingKeys(c.env);
     if (!keys.length) throw new ProblemError(problem(503, MESSAGES.signingKeyUnset));
     if (!(await tagMatches(token, keys))) throw fail.unauthorized(MESSAGES.unknownOrRevoked);
-    return token;
+    return { ...token, raw };
   }
   if (c.env.ACCEPT_UNTAGGED_TOKENS !== "true") throw fail.unauthorized(MESSAGES.untagged);
   const limited = await countAgainst(c, "UNTAGGED_TOKENS");
@@ -127,10 +131,10 @@ async function verifiedToken(c: Context<AppEnv>): Promise<ParsedToken> {
     await unwrap(schedulerFor(c.env, token.tenantId).checkToken(credentialOf(token)));
   } catch (error) {
     if (error instanceof ProblemError && error.problem.status === 401)
-      refusedTokens.add(token.tenantId, token.tokenId, Date.now());
+      refusedTokens.add(raw, Date.now());
     throw error;
   }
-  return token;
+  return { ...token, raw };
 }
 
 function credentialOf(token: ParsedToken): Credential {
@@ -152,7 +156,7 @@ export const requireTenant = () =>
     await next();
     if (c.res.status === 401 && c.error instanceof ProblemError) {
       // This answer stays a 401; the address's next failures are 429 once it is over its limit.
-      refusedTokens.add(token.tenantId, token.tokenId, Date.now());
+      refusedTokens.add(token.raw, Date.now());
       await countAgainst(c, "AUTH_FAILURES");
     }
   });

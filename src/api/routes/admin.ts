@@ -15,7 +15,7 @@ import {
 import { randomChars } from "../../domain/ids";
 import { fail } from "../../domain/problem";
 import { TIERS } from "../../domain/tiers";
-import type { AppEnv } from "../auth";
+import { type AppEnv, assertSigningKey } from "../auth";
 import { validationHook } from "../problems";
 import { adminCall } from "../scheduler-call";
 import { json, jsonBody } from "./openapi";
@@ -138,6 +138,7 @@ export function adminRoutes(): OpenAPIHono<AppEnv> {
 
   app.openapi(createTenant, async (c) => {
     const input = c.req.valid("json");
+    assertSigningKey(c.env); // a tenant comes with its first token
     const id = input.id ?? `t-${randomChars(12)}`;
     const now = new Date().toISOString();
     const entry = {
@@ -194,6 +195,7 @@ export function adminRoutes(): OpenAPIHono<AppEnv> {
 
   app.openapi(issueToken, async (c) => {
     const { scope, pools } = c.req.valid("json");
+    assertSigningKey(c.env);
     return c.json(
       await adminCall(c.env, c.req.valid("param").id, "issueToken", scope, pools ?? null),
       201,

@@ -56,6 +56,7 @@ export class TenantStore {
     input: Pick<TenantRow, "id" | "name" | "tier">,
     now: number,
   ): Promise<CreatedTenant> {
+    this.tokenSigningKey(); // before anything is written: a tenant without a token is of no use
     const signingSecret = newSigningSecret();
     this.insert({
       ...input,
@@ -135,12 +136,7 @@ export class TenantStore {
    */
   async issueToken(scope: TokenScope, pools: string[] | null, now: number): Promise<IssuedToken> {
     const { id } = this.require();
-    const key = this.signingKey();
-    if (!key)
-      throw new ProblemError(
-        problem(503, "This scheduler has no TOKEN_SIGNING_KEY configured, so it issues no tokens."),
-      );
-    const { token, tokenId, secret } = await newToken(id, key);
+    const { token, tokenId, secret } = await newToken(id, this.tokenSigningKey());
     const row: TokenRow = {
       id: tokenId,
       hash: await sha256Hex(secret),
@@ -152,6 +148,14 @@ export class TenantStore {
     this.db.insert(tokens).values(row).run();
     this.cacheToken(row);
     return { id: tokenId, scope, pools: row.pools, token, created_at: iso(now) };
+  }
+
+  private tokenSigningKey(): string {
+    const key = this.signingKey();
+    if (key) return key;
+    throw new ProblemError(
+      problem(503, "This scheduler has no TOKEN_SIGNING_KEY configured, so it issues no tokens."),
+    );
   }
 
   revokeToken(tokenId: string, now: number): void {
