@@ -24,6 +24,8 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 ADMIN_TOKEN: "test-admin-token",
+                // Signs the tenant tokens the tests' tenants are issued (test/support/api.ts).
+                TOKEN_SIGNING_KEY: "test-token-signing-key",
                 ALLOW_INSECURE_TARGETS: "true",
                 LOG_LEVEL: "debug",
                 // Two queue shards per lane (wrangler.toml declares more): K > 1 in every test.

@@ -14,6 +14,7 @@ import m0011 from './0011_runs_without_rowid.sql';
 import m0012 from './0012_run_named_by_job.sql';
 import m0013 from './0013_worker_lease_length.sql';
 import m0014 from './0014_flow_control.sql';
+import m0015 from './0015_worker_token_pools.sql';
 
   export default {
     journal,
@@ -32,7 +33,8 @@ m0010,
 m0011,
 m0012,
 m0013,
-m0014
+m0014,
+m0015
     }
   }
   

@@ -137,6 +137,7 @@ export class World {
       ALLOW_INSECURE_TARGETS: "true",
       ADMIN_TOKEN: "sim-admin",
       QUEUE_SHARDS: "2",
+      TOKEN_SIGNING_KEY: "sim-token-signing-key",
     };
     // Every queue binding (two shards of every lane) is the same simulated network.
     return new Proxy(base, {

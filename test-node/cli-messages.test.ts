@@ -24,7 +24,7 @@ describe("CLI error messages", () => {
 
   it("says a token that was sent is unknown or revoked, not that one is required", async () => {
     const token = await tenantToken();
-    const wrongSecret = token.replace(/\.[^.]+$/, `.${"B".repeat(43)}`);
+    const wrongSecret = token.replace(/\.[^.]+$/, `.${"B".repeat(64)}`);
     const tenant = await cli(["jobs", "list"], { token: wrongSecret });
     expect(tenant.code).toBe(2);
     expect(tenant.stderr).toContain("401 Unauthorized: The token is unknown or revoked.");

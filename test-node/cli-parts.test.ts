@@ -224,7 +224,7 @@ describe("configuration", () => {
     expect(() => resolveSettings("none", { url: "nope" }, {}, dir)).toThrow(/not a URL/);
   });
 
-  it("npm run dev's .dev.vars: generated once, then kept; added to a file without one", async () => {
+  it("npm run dev's .dev.vars: generated once, then kept; added to a file without one; a signing key added where missing", async () => {
     const dir = await mkdtemp(join(scratch, "vars-"));
     const first = ensureDevVars(dir);
     expect(first.created).toBe(true);
@@ -237,9 +237,23 @@ describe("configuration", () => {
     await writeFile(join(other, ".dev.vars"), "LOG_LEVEL=debug");
     const added = ensureDevVars(other);
     expect(added.created).toBe(true);
-    expect(await readFile(join(other, ".dev.vars"), "utf8")).toBe(
-      `LOG_LEVEL=debug\nADMIN_TOKEN=${added.token}\n`,
+    expect(await readFile(join(other, ".dev.vars"), "utf8")).toMatch(
+      new RegExp(
+        `^LOG_LEVEL=debug\nADMIN_TOKEN=${added.token}\nTOKEN_SIGNING_KEY=[A-Za-z0-9_-]{43}\n$`,
+      ),
     );
+    expect(added.signingKeyAdded).toBe(false);
+    expect(await readFile(join(dir, ".dev.vars"), "utf8")).toMatch(/^TOKEN_SIGNING_KEY=\S{43}$/m);
+
+    // A file from before tenant tokens were signed keeps its admin token and gains a signing key.
+    const older = await mkdtemp(join(scratch, "vars-"));
+    await writeFile(join(older, ".dev.vars"), "ADMIN_TOKEN=kept\n");
+    const upgraded = ensureDevVars(older);
+    expect(upgraded).toMatchObject({ token: "kept", created: false, signingKeyAdded: true });
+    expect(await readFile(join(older, ".dev.vars"), "utf8")).toMatch(
+      /^ADMIN_TOKEN=kept\nTOKEN_SIGNING_KEY=[A-Za-z0-9_-]{43}\n$/,
+    );
+    expect(ensureDevVars(older).signingKeyAdded).toBe(false);
   });
 
   it("reads Retry-After as seconds or as a date", () => {

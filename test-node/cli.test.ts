@@ -203,6 +203,44 @@ describe("edge-scheduler", () => {
     expect((await cli(["workers", "drain", "nobody"], { token })).code).toBe(2);
   });
 
+  it("issues a worker token limited to pools (--pools); its claims outside them are refused", async () => {
+    const tenant = await cliJson(["tenants", "create", "--name", "Pools", "--id", uniqueId("cli")]);
+    const issued = await cliJson([
+      "tokens",
+      "issue",
+      tenant.id,
+      "--scope",
+      "worker",
+      "--pools",
+      "video,audio",
+    ]);
+    expect(issued).toMatchObject({ scope: "worker", pools: ["video", "audio"] });
+    const human = await cli([
+      "tokens",
+      "issue",
+      tenant.id,
+      "--scope",
+      "worker",
+      "--pools",
+      "video",
+      "--pools",
+      "audio",
+    ]);
+    expect(human.stdout).toMatch(/^pools\s+video, audio$/m);
+    const claim = (pools: string[]) =>
+      fetch(`${inject("baseUrl")}/v1/workers/claim`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${issued.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ worker_id: "pools-w1", pools }),
+      });
+    expect((await claim(["video"])).status).toBe(200);
+    expect((await claim(["billing"])).status).toBe(403);
+    // Pools on a write token are refused by the API, which names the field.
+    const refused = await cli(["tokens", "issue", tenant.id, "--pools", "video"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("pools");
+  });
+
   it("previews schedules and shows metrics, as text or JSON", async () => {
     const token = await tenantToken();
     const preview = await cliJson(

@@ -349,6 +349,8 @@ describe("SchedulerClient", () => {
     expect(updated).toMatchObject({ tier: "premium", max_in_flight: 5 });
     const read = await admin.tokens.issue(tenant.id, "read");
     expect(read.scope).toBe("read");
+    const video = await admin.tokens.issue(tenant.id, { scope: "worker", pools: ["video"] });
+    expect(video).toMatchObject({ scope: "worker", pools: ["video"] });
     const reader = admin.withToken(read.token);
     expect(await reader.jobs.list().toArray()).toEqual([]);
     const forbidden = (await reader.jobs

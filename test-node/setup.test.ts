@@ -121,14 +121,17 @@ describe("npm run setup", () => {
     expect(creates(calls).sort()).toEqual(QUEUES.filter((q) => q !== "runs-dlq").sort());
     const deploys = calls.filter((c) => c.args[0] === "deploy");
     expect(deploys.map((c) => c.args.includes("--secrets-file"))).toEqual([true]);
-    expect(calls.find((c) => c.secrets)?.secrets).toEqual(["ADMIN_TOKEN"]);
+    expect(calls.find((c) => c.secrets)?.secrets).toEqual(["ADMIN_TOKEN", "TOKEN_SIGNING_KEY"]);
     const state = await cf.state();
     expect(state.deployed).toBe(true);
     expect([...state.queues].sort()).toEqual([...QUEUES, "someone-elses-queue"].sort());
     const token = state.secrets.ADMIN_TOKEN as string;
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    // Printed once, with the URL and the next command.
+    // Printed once, with the URL and the next command; the signing key is never printed.
     expect(first.stdout.split(token).length - 1).toBe(2);
+    const signingKey = state.secrets.TOKEN_SIGNING_KEY as string;
+    expect(signingKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.stdout).not.toContain(signingKey);
     expect(first.stdout).toContain("Deployed: https://edge-scheduler.example-account.workers.dev");
     expect(first.stdout).toContain("npx edge-scheduler tenants create");
     expect(first.stdout).toContain(`export SCHEDULER_ADMIN_TOKEN=${token}`);
@@ -140,12 +143,13 @@ describe("npm run setup", () => {
     expect(creates(again)).toEqual([]);
     expect(again.filter((c) => c.args[0] === "deploy").map((c) => c.args)).toEqual([["deploy"]]);
     expect((await cf.state()).secrets.ADMIN_TOKEN).toBe(token);
+    expect((await cf.state()).secrets.TOKEN_SIGNING_KEY).toBe(signingKey);
     expect(second.stdout).not.toContain(token);
     expect(second.stdout).toContain("already set");
     expect(second.stdout).toContain("Deployed: https://edge-scheduler.example-account.workers.dev");
   }, 60_000);
 
-  it("adds the secret to a deployed Worker that lacks it, without touching other secrets", async () => {
+  it("adds the secrets to a deployed Worker that lacks them, without touching other secrets", async () => {
     const cf = await account({ queues: QUEUES, deployed: true, secrets: { OTHER: "x" } });
     const run = await runSetup(cf.env);
     expect(run.code).toBe(0);
@@ -153,6 +157,19 @@ describe("npm run setup", () => {
     const state = await cf.state();
     expect(state.secrets.OTHER).toBe("x");
     expect(state.secrets.ADMIN_TOKEN).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(state.secrets.TOKEN_SIGNING_KEY).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  }, 60_000);
+
+  it("adds only the token signing key to a Worker deployed before tokens were signed, and says what it means", async () => {
+    const cf = await account({ queues: QUEUES, deployed: true, secrets: { ADMIN_TOKEN: "kept" } });
+    const run = await runSetup(cf.env);
+    expect(run.code).toBe(0);
+    expect((await cf.calls()).find((c) => c.secrets)?.secrets).toEqual(["TOKEN_SIGNING_KEY"]);
+    const state = await cf.state();
+    expect(state.secrets.ADMIN_TOKEN).toBe("kept");
+    expect(state.secrets.TOKEN_SIGNING_KEY).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(run.stdout).toContain("ACCEPT_UNTAGGED_TOKENS");
+    expect(run.stdout).not.toContain(state.secrets.TOKEN_SIGNING_KEY);
   }, 60_000);
 
   it("stops with wrangler's message and a hint when not logged in", async () => {
@@ -246,7 +263,9 @@ describe("npm run setup's generated secret on disk", () => {
     const setup = startSetup({ ...cf.env, FAKE_WRANGLER_DEPLOY: "fail" }, tmp);
     const ended = await setup.done;
     expect(ended.code).toBe(1);
-    expect(ended.stderr).toContain("the generated ADMIN_TOKEN was not stored");
+    expect(ended.stderr).toContain(
+      "the generated ADMIN_TOKEN and TOKEN_SIGNING_KEY were not stored",
+    );
     expect((await readdir(tmp)).filter((name) => name.startsWith("scheduler-setup-"))).toEqual([]);
   }, 60_000);
 });

@@ -18,7 +18,7 @@ describe("tenant routes", () => {
 
   it("answer 'unknown or revoked' to a wrong secret, a revoked token and an unknown tenant", async () => {
     const tenant = await createTenant();
-    const wrongSecret = tenant.token.replace(/\.[^.]+$/, `.${"B".repeat(43)}`);
+    const wrongSecret = tenant.token.replace(/\.[^.]+$/, `.${"B".repeat(64)}`);
     expect(await detail(await call("/v1/jobs", { token: wrongSecret }))).toBe(
       "The token is unknown or revoked.",
     );

@@ -4,11 +4,12 @@
  *   1. checks that wrangler.toml's run queue sections match its QUEUE_SHARDS (npm run queues:config),
  *      then creates each queue it names (producers, consumers, dead-letter queues: every shard of
  *      every lane) that `wrangler queues list` does not show;
- *   2. if the Worker has no ADMIN_TOKEN secret (or does not exist yet), generates a strong one and
- *      deploys it with the code (`wrangler deploy --secrets-file`), so no deployed version runs
- *      without it; an existing secret is never replaced;
+ *   2. for each of the secrets ADMIN_TOKEN and TOKEN_SIGNING_KEY (which signs tenant tokens) the
+ *      Worker lacks (or all, before its first deploy), generates a strong one and deploys it with
+ *      the code (`wrangler deploy --secrets-file`), so no deployed version runs without it; an
+ *      existing secret is never replaced;
  *   3. deploys, and prints the URL, the new admin token (once), and the next command.
- * The generated token reaches wrangler in a file of a private temporary folder, removed however
+ * Generated secrets reach wrangler in a file of a private temporary folder, removed however
  * setup ends: done, failed, or interrupted (SIGINT, SIGTERM; its wrangler is stopped too).
  * Every Cloudflare call goes through the `wrangler` on PATH (npm run puts the project's first).
  */
@@ -34,8 +35,14 @@ export interface SetupResult {
   createdQueues: string[];
   /** The generated admin token, when this run set the secret. */
   adminToken: string | undefined;
+  /** Whether this run generated TOKEN_SIGNING_KEY. */
+  signingKeySet: boolean;
   url: string | undefined;
 }
+
+/** The secrets setup generates when the Worker lacks them (never printed but the admin token). */
+const GENERATED_SECRETS = ["ADMIN_TOKEN", "TOKEN_SIGNING_KEY"] as const;
+type GeneratedSecret = (typeof GENERATED_SECRETS)[number];
 
 export class SetupError extends Error {
   constructor(message: string) {
@@ -186,8 +193,8 @@ async function readConfig(cwd: string): Promise<{ name: string; queues: string[]
   return { name: config.name, queues: [...new Set(queues)] };
 }
 
-/** Whether the Worker has an ADMIN_TOKEN secret; `missing-worker` before its first deploy. */
-async function adminTokenState(options: SetupOptions): Promise<"set" | "unset" | "missing-worker"> {
+/** The names of the Worker's secrets; `missing-worker` before its first deploy. */
+async function secretNames(options: SetupOptions): Promise<Set<string> | "missing-worker"> {
   const ran = await wrangler(["secret", "list", "--format", "json"], options);
   if (ran.code !== 0) {
     if (/not found|does not exist|\[code: 10007\]/i.test(`${ran.stdout}\n${ran.stderr}`))
@@ -201,7 +208,7 @@ async function adminTokenState(options: SetupOptions): Promise<"set" | "unset" |
   } catch {
     throw new SetupError(`wrangler secret list answered something else than JSON:\n${ran.stdout}`);
   }
-  return secrets.some((s) => s.name === "ADMIN_TOKEN") ? "set" : "unset";
+  return new Set(secrets.map((s) => s.name));
 }
 
 /** The workers.dev (or first https) URL in wrangler deploy's output. */
@@ -235,22 +242,29 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
     log(`  ${queue}: created`);
   }
 
-  const state = await adminTokenState(options);
-  let adminToken: string | undefined;
-  const args = ["deploy"];
-  if (state === "set") {
-    log("ADMIN_TOKEN: already set on the Worker; left unchanged.");
-  } else {
-    adminToken = randomBytes(32).toString("base64url");
+  const existingSecrets = await secretNames(options);
+  const generated: Partial<Record<GeneratedSecret, string>> = {};
+  for (const name of GENERATED_SECRETS) {
+    if (existingSecrets !== "missing-worker" && existingSecrets.has(name)) {
+      log(`${name}: already set on the Worker; left unchanged.`);
+      continue;
+    }
+    generated[name] = randomBytes(32).toString("base64url");
     log(
-      state === "missing-worker"
-        ? `ADMIN_TOKEN: ${config.name} is not deployed yet; a generated token goes with its first deploy.`
-        : "ADMIN_TOKEN: not set; a generated token goes with this deploy.",
+      existingSecrets === "missing-worker"
+        ? `${name}: ${config.name} is not deployed yet; a generated one goes with its first deploy.`
+        : `${name}: not set; a generated one goes with this deploy.`,
     );
   }
+  if (existingSecrets !== "missing-worker" && generated.TOKEN_SIGNING_KEY)
+    log(
+      '  Tenant tokens issued before it have no tag and are refused unless ACCEPT_UNTAGGED_TOKENS is "true" (README, Tokens).',
+    );
 
   log(`Deploying ${config.name}…`);
-  const secrets = adminToken ? await temporarySecrets({ ADMIN_TOKEN: adminToken }) : undefined;
+  const names = Object.keys(generated);
+  const args = ["deploy"];
+  const secrets = names.length ? await temporarySecrets(generated) : undefined;
   if (secrets) args.push("--secrets-file", secrets.file);
   let ran: Ran;
   try {
@@ -260,11 +274,18 @@ export async function setup(options: SetupOptions): Promise<SetupResult> {
   }
   if (ran.code !== 0) {
     throw failed(
-      adminToken ? "wrangler deploy (the generated ADMIN_TOKEN was not stored)" : "wrangler deploy",
+      names.length
+        ? `wrangler deploy (the generated ${names.join(" and ")} ${names.length > 1 ? "were" : "was"} not stored)`
+        : "wrangler deploy",
       ran,
     );
   }
-  return { createdQueues, adminToken, url: deployedUrl(`${ran.stdout}\n${ran.stderr}`) };
+  return {
+    createdQueues,
+    adminToken: generated.ADMIN_TOKEN,
+    signingKeySet: generated.TOKEN_SIGNING_KEY !== undefined,
+    url: deployedUrl(`${ran.stdout}\n${ran.stderr}`),
+  };
 }
 
 async function main(): Promise<void> {

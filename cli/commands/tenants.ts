@@ -6,7 +6,7 @@ import type {
   TenantUsage,
   TokenScope,
 } from "../../src/client/index.ts";
-import { args, type Command, choice, flag, int, PAGING, str } from "../command.ts";
+import { args, type Command, choice, flag, int, list, PAGING, str } from "../command.ts";
 import { printList } from "../lists.ts";
 import { type Column, fields, time, UsageError } from "../output.ts";
 
@@ -204,19 +204,31 @@ export const tenantCommands: Command[] = [
         value: "<scope>",
         description: "write (default), read, or worker (pull workers only); the API checks it",
       },
+      pools: {
+        type: "string",
+        multiple: true,
+        value: "<pool,...>",
+        description:
+          "worker tokens: the only pools the token may claim in (repeat or comma-separate); default every pool",
+      },
     },
     async run(ctx) {
       const [id] = args(ctx, ["tenant-id"]);
-      // The scope is passed through: the API names the valid ones in its 400 (`scope`).
-      const token = await ctx.client.tokens.issue(
-        id as string,
-        (str(ctx.values, "scope") ?? "write") as TokenScope,
-      );
+      const pools = list(ctx.values, "pools")
+        .flatMap((p) => p.split(","))
+        .map((p) => p.trim())
+        .filter(Boolean);
+      // Scope and pools are passed through: the API names what is wrong in its 400 (`scope`, `pools`).
+      const token = await ctx.client.tokens.issue(id as string, {
+        scope: (str(ctx.values, "scope") ?? "write") as TokenScope,
+        ...(pools.length ? { pools } : {}),
+      });
       ctx.print(token, () =>
         fields([
           ["token", `${token.token}   (shown once)`],
           ["token id", token.id],
           ["scope", token.scope],
+          ...(token.pools ? [["pools", token.pools.join(", ")] as [string, string]] : []),
           ["created", time(token.created_at)],
         ]),
       );

@@ -32,6 +32,7 @@ import type {
   TenantListQuery,
   TenantPatch,
   TenantUsage,
+  TokenInput,
   TokenScope,
   Worker,
   WorkerHeartbeatAnswer,
@@ -96,15 +97,18 @@ export class TokensApi {
     this.client = client;
   }
 
-  /** Issues a token (shown once). Rotation: issue, switch callers over, revoke the old one. */
+  /**
+   * Issues a token (shown once). Rotation: issue, switch callers over, revoke the old one. A
+   * worker token may name the pools it serves: `issue(id, { scope: "worker", pools: ["video"] })`.
+   */
   issue(
     tenantId: string,
-    scope: TokenScope = "write",
+    input: TokenScope | TokenInput = "write",
     options?: CallOptions,
   ): Promise<IssuedToken> {
     return this.client.call(operations.issueToken, {
       params: { id: tenantId },
-      body: { scope },
+      body: typeof input === "string" ? { scope: input } : input,
       ...options,
     });
   }

@@ -25,8 +25,12 @@ export const problemDoc = (description: string) => ({
 export const commonErrors = {
   400: problemDoc("Invalid input; `errors` names each failing field"),
   401: problemDoc("Missing, malformed, revoked or unknown token"),
-  403: problemDoc("Suspended tenant, read-only token or a tier limit"),
-  429: problemDoc("Over the tier's request rate; see Retry-After"),
+  403: problemDoc(
+    "Suspended tenant, a token whose scope or pools do not reach the route, or a tier limit",
+  ),
+  429: problemDoc(
+    "Over the tier's request rate, or too many failed authentications from this address; see Retry-After",
+  ),
 } as const;
 
 export const Cursor = z.string().max(200).optional().openapi({

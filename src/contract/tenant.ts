@@ -1,9 +1,11 @@
 /** Tenants and tokens on the wire (admin API). */
 import { z } from "@hono/zod-openapi";
+import { LIMITS } from "../domain/limits";
 import { TIER_NAMES } from "../domain/tiers";
 import { Timestamp } from "./common";
 import { FlowLimitsSchema } from "./flow";
 import { displayText } from "./text";
+import { PoolName } from "./worker";
 
 export const TenantIdSchema = z
   .string()
@@ -58,14 +60,41 @@ export type TenantView = z.infer<typeof TenantSchema>;
 export const TOKEN_SCOPES = ["read", "write", "worker"] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
+/** The pools a worker token may claim, report and drain in; absent: every pool of the tenant. */
+const TokenPools = z
+  .array(PoolName)
+  .min(1)
+  .max(LIMITS.maxWorkerPools)
+  .refine((pools) => new Set(pools).size === pools.length, "a pool is named twice");
+
 export const TokenInputSchema = z
-  .strictObject({ scope: z.enum(TOKEN_SCOPES).default("write") })
+  .strictObject({
+    scope: z.enum(TOKEN_SCOPES).default("write"),
+    pools: TokenPools.optional().openapi({
+      description:
+        "worker tokens only: the pools the token serves (claims of other pools are 403); absent: every pool",
+      example: ["video"],
+    }),
+  })
+  .superRefine((input, ctx) => {
+    if (input.pools !== undefined && input.scope !== "worker")
+      ctx.addIssue({
+        code: "custom",
+        path: ["pools"],
+        message: `only worker tokens name pools (this token's scope is ${input.scope})`,
+      });
+  })
   .openapi("TokenInput");
+export type TokenInput = z.infer<typeof TokenInputSchema>;
 
 export const IssuedTokenSchema = z
   .object({
     id: z.string(),
     scope: z.enum(TOKEN_SCOPES),
+    pools: z
+      .array(z.string())
+      .nullable()
+      .openapi({ description: "the pools a worker token is limited to; null: every pool" }),
     token: z.string().openapi({ description: "shown once; only its SHA-256 hash is stored" }),
     created_at: Timestamp,
   })

@@ -35,7 +35,7 @@ import {
   type Transaction,
 } from "./storage/database";
 import { RequestRateLimit } from "./tenant/request-rate-limit";
-import { type Credential, maxInFlight, TenantStore } from "./tenant/tenant-store";
+import { type Caller, type Credential, maxInFlight, TenantStore } from "./tenant/tenant-store";
 import { WorkerOperations } from "./worker-operations";
 import { WORKER_LEASE_MS } from "./workers/worker-attempts";
 
@@ -49,7 +49,7 @@ export abstract class TenantObject extends DurableObject<Env> {
   protected readonly db = openDatabase(this.ctx.storage, this.meter);
   protected readonly gauges = new RunGauges(this.counters, this.db);
   protected readonly ids = new IdGenerator();
-  protected readonly tenants = new TenantStore(this.db);
+  protected readonly tenants = new TenantStore(this.db, () => this.env.TOKEN_SIGNING_KEY);
   protected readonly jobs = new JobStore(this.db, this.ids, this.counters);
   protected readonly runs = new RunStore(
     this.db,
@@ -241,17 +241,17 @@ export abstract class TenantObject extends DurableObject<Env> {
     }, mutates);
   }
 
+  /** Checks the credential (and the tenant's request rate), then runs `fn` for its caller. */
   protected tenantCall<T>(
     credential: Credential,
     scope: TokenScope,
-    fn: () => T | Promise<T>,
+    fn: (caller: Caller) => T | Promise<T>,
   ): Promise<Outcome<T>> {
     return this.outcome(async () => {
       if (!this.initialized) throw fail.unauthorized("The token is unknown or revoked.");
-      const now = Date.now();
-      await this.tenants.authenticate(credential, scope, now);
-      this.rateLimit.enforce(now, scope === "worker" ? "worker" : "api");
-      return fn();
+      const caller = await this.tenants.authenticate(credential, scope);
+      this.rateLimit.enforce(Date.now(), scope === "worker" ? "worker" : "api");
+      return fn(caller);
     }, scope !== "read");
   }
 

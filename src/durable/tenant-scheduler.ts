@@ -79,8 +79,12 @@ export class TenantScheduler extends TenantObject {
     return this.adminCall(() => tenantView(this.tenants.update(patch, Date.now())), true);
   }
 
-  async issueToken(scope: TokenScope): Promise<Outcome<IssuedToken>> {
-    return this.adminCall(() => this.tenants.issueToken(scope, Date.now()));
+  /** Issues a token; a worker token may be limited to `pools` (null: every pool). */
+  async issueToken(
+    scope: TokenScope,
+    pools: string[] | null = null,
+  ): Promise<Outcome<IssuedToken>> {
+    return this.adminCall(() => this.tenants.issueToken(scope, pools, Date.now()));
   }
 
   async rotateSigningSecret(
@@ -103,6 +107,19 @@ export class TenantScheduler extends TenantObject {
   }
 
   // ---- tenant surface (every call carries the caller's credential) ----
+
+  /**
+   * Checks a credential whatever its scope, without counting a request: the Worker asks this
+   * before it reads the body of a request whose token it cannot verify itself (a token issued
+   * before signed tokens, accepted while ACCEPT_UNTAGGED_TOKENS is on).
+   */
+  async checkToken(credential: Credential): Promise<Outcome<null>> {
+    return this.outcome(async () => {
+      if (!this.initialized) throw fail.unauthorized("The token is unknown or revoked.");
+      await this.tenants.authenticate(credential, "any");
+      return null;
+    }, false);
+  }
 
   /** Checks a credential only (for routes computed in the Worker, such as schedule previews). */
   async authorize(
@@ -300,8 +317,8 @@ export class TenantScheduler extends TenantObject {
     input: ClaimInput,
     connected: () => boolean | Promise<boolean> = () => true,
   ): Promise<Outcome<ClaimAnswer>> {
-    return this.tenantCall(credential, "worker", async () => {
-      const claim = this.workers.claim(input, credential.token_id, connected);
+    return this.tenantCall(credential, "worker", async (caller) => {
+      const claim = this.workers.claim(input, caller, connected);
       if ("answer" in claim) return claim.answer;
       await this.round.rearm(); // wakes when a run of the waited pools becomes ready
       return claim.waiting;
@@ -313,7 +330,9 @@ export class TenantScheduler extends TenantObject {
     runId: string,
     input: HeartbeatInput,
   ): Promise<Outcome<LeaseAnswer>> {
-    return this.tenantCall(credential, "worker", () => this.workers.heartbeatRun(runId, input));
+    return this.tenantCall(credential, "worker", (caller) =>
+      this.workers.heartbeatRun(runId, input, caller),
+    );
   }
 
   async heartbeatWorker(
@@ -321,8 +340,8 @@ export class TenantScheduler extends TenantObject {
     workerId: string,
     held: { run_id: string; attempt: number }[],
   ): Promise<Outcome<LeaseAnswer[]>> {
-    return this.tenantCall(credential, "worker", () =>
-      this.workers.heartbeatWorker(workerId, held),
+    return this.tenantCall(credential, "worker", (caller) =>
+      this.workers.heartbeatWorker(workerId, held, caller),
     );
   }
 
@@ -331,7 +350,9 @@ export class TenantScheduler extends TenantObject {
     runId: string,
     input: CompleteInput,
   ): Promise<Outcome<RunView>> {
-    return this.tenantCall(credential, "worker", () => this.workers.complete(runId, input));
+    return this.tenantCall(credential, "worker", (caller) =>
+      this.workers.complete(runId, input, caller),
+    );
   }
 
   async failRun(
@@ -339,11 +360,13 @@ export class TenantScheduler extends TenantObject {
     runId: string,
     input: FailInput,
   ): Promise<Outcome<RunView>> {
-    return this.tenantCall(credential, "worker", () => this.workers.fail(runId, input));
+    return this.tenantCall(credential, "worker", (caller) =>
+      this.workers.fail(runId, input, caller),
+    );
   }
 
   async drainWorker(credential: Credential, workerId: string): Promise<Outcome<WorkerView>> {
-    return this.tenantCall(credential, "worker", () => this.workers.drain(workerId));
+    return this.tenantCall(credential, "worker", (caller) => this.workers.drain(workerId, caller));
   }
 
   async listWorkers(credential: Credential): Promise<Outcome<WorkerView[]>> {

@@ -24,10 +24,17 @@ import type { RunStore } from "./runs/run-store";
 import type { Database, Transaction } from "./storage/database";
 import type { RunRow } from "./storage/schema";
 import { runView } from "./storage/views";
+import type { Caller } from "./tenant/tenant-store";
 import { PoolRuns } from "./workers/pool-runs";
 import { WorkerAttempts, type WorkerReport } from "./workers/worker-attempts";
 import { type ClientConnected, type PoolQueue, WorkerClaims } from "./workers/worker-claims";
 import { WorkerRegistry } from "./workers/worker-registry";
+import {
+  assertClaimedBy,
+  assertMayActAs,
+  assertServesPools,
+  claimedBy,
+} from "./workers/worker-token-checks";
 
 export interface WorkerOperationsParts {
   tenantId: () => string;
@@ -81,17 +88,19 @@ export class WorkerOperations {
    */
   claim(
     input: ClaimInput,
-    tokenId: string,
+    caller: Caller,
     connected: ClientConnected,
   ): { answer: ClaimAnswer } | { waiting: Promise<ClaimAnswer> } {
     const now = Date.now();
-    const worker = this.parts.transaction(() =>
-      this.registry.seen(input.worker_id, input.pools, now),
-    );
+    assertServesPools(caller, input.pools);
+    const worker = this.parts.transaction(() => {
+      if (caller.pools) assertMayActAs(caller, this.registry.get(input.worker_id));
+      return this.registry.seen(input.worker_id, input.pools, now);
+    });
     if (worker.draining) return { answer: { runs: [], draining: true } };
     const request = {
       workerId: input.worker_id,
-      tokenId,
+      tokenId: caller.tokenId,
       pools: input.pools,
       max: input.max,
       leaseMs: input.lease_seconds * 1000,
@@ -118,11 +127,13 @@ export class WorkerOperations {
     return pools.size ? this.nextStartAt([...pools], Date.now()) : null;
   }
 
-  heartbeatRun(runId: string, input: HeartbeatInput): LeaseAnswer {
+  heartbeatRun(runId: string, input: HeartbeatInput, caller: Caller): LeaseAnswer {
     const now = Date.now();
     return this.parts.transaction(() => {
+      const run = this.workerRun(runId);
+      assertClaimedBy(run, caller);
       this.registry.seen(input.worker_id, null, now);
-      return this.attempts.heartbeat(this.workerRun(runId), input, now);
+      return this.attempts.heartbeat(run, input, now);
     });
   }
 
@@ -130,34 +141,47 @@ export class WorkerOperations {
    * Renews the attempts the worker names in `held` (the runs it believes it executes), answering
    * each, with `cancel` when one is no longer its own (cancelled, expired, retried). Runs it does
    * not name are not renewed, even under its id: a restarted process that reuses the id does not
-   * hold its dead incarnation's runs, which must expire and be retried.
+   * hold its dead incarnation's runs, which must expire and be retried. Attempts claimed with
+   * another token are not renewed either.
    */
-  heartbeatWorker(workerId: string, held: { run_id: string; attempt: number }[]): LeaseAnswer[] {
+  heartbeatWorker(
+    workerId: string,
+    held: { run_id: string; attempt: number }[],
+    caller: Caller,
+  ): LeaseAnswer[] {
     const now = Date.now();
-    if (!this.registry.get(workerId)) throw fail.notFound(`Worker ${workerId}`);
+    const worker = this.registry.get(workerId);
+    if (!worker) throw fail.notFound(`Worker ${workerId}`);
+    assertMayActAs(caller, worker);
     return this.parts.transaction(() => {
       this.registry.seen(workerId, null, now);
       const answers = new Map<string, LeaseAnswer>();
       for (const { run_id, attempt } of held) {
         if (!answers.has(run_id))
-          answers.set(run_id, this.heldAnswer(run_id, attempt, workerId, now));
+          answers.set(run_id, this.heldAnswer(run_id, attempt, workerId, caller, now));
       }
       return [...answers.values()];
     });
   }
 
-  complete(runId: string, input: CompleteInput): RunView {
-    return this.report(runId, { kind: "complete", ...input });
+  complete(runId: string, input: CompleteInput, caller: Caller): RunView {
+    return this.report(runId, { kind: "complete", ...input }, caller);
   }
 
-  fail(runId: string, input: FailInput): RunView {
-    return this.report(runId, { kind: "fail", ...input });
+  fail(runId: string, input: FailInput, caller: Caller): RunView {
+    return this.report(runId, { kind: "fail", ...input }, caller);
   }
 
-  /** The worker gets no new runs; claims it is waiting on answer at once. */
-  async drain(workerId: string): Promise<WorkerView> {
+  /**
+   * The worker gets no new runs; claims it is waiting on answer at once. Any token of the tenant
+   * may drain any worker, except that a token limited to pools drains only workers of its pools.
+   */
+  async drain(workerId: string, caller: Caller): Promise<WorkerView> {
     const now = Date.now();
-    const row = this.parts.transaction(() => this.registry.drain(workerId));
+    const row = this.parts.transaction(() => {
+      assertMayActAs(caller, this.registry.get(workerId));
+      return this.registry.drain(workerId);
+    });
     await this.claims.serve();
     return this.registry.view(row, now, this.poolRuns.runningOf(workerId).length);
   }
@@ -189,11 +213,13 @@ export class WorkerOperations {
     ];
   }
 
-  private report(runId: string, report: WorkerReport): RunView {
+  private report(runId: string, report: WorkerReport, caller: Caller): RunView {
     const now = Date.now();
     return this.parts.transaction(() => {
+      const run = this.workerRun(runId);
+      assertClaimedBy(run, caller);
       this.registry.seen(report.worker_id, null, now);
-      this.attempts.report(this.workerRun(runId), report, now);
+      this.attempts.report(run, report, now);
       return runView(this.parts.runs.require(runId));
     });
   }
@@ -226,14 +252,21 @@ export class WorkerOperations {
     return runs.nextStartAt(pools, 2, (e) => admission.startableAt(limitedOf(e), e.at, now));
   }
 
-  private heldAnswer(runId: string, attempt: number, workerId: string, now: number): LeaseAnswer {
+  private heldAnswer(
+    runId: string,
+    attempt: number,
+    workerId: string,
+    caller: Caller,
+    now: number,
+  ): LeaseAnswer {
     const run = this.parts.runs.get(runId);
     const record = run?.attemptRecord;
     if (
       run &&
       record?.attempt === attempt &&
       record.outcome === "running" &&
-      record.workerId === workerId
+      record.workerId === workerId &&
+      claimedBy(run, caller)
     ) {
       return this.attempts.renew(run, record, now);
     }

@@ -12,8 +12,20 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
+let addresses = 0;
+/**
+ * A client address of its own (2001:db8::/32 is for documentation), as Cloudflare would set it:
+ * the Worker limits failed authentications and requests without a token per address, and a test
+ * that is not about those limits must not share one address with every other test.
+ */
+export function testAddress(): string {
+  addresses++;
+  return `2001:db8::${(addresses >> 16).toString(16)}:${(addresses & 0xffff).toString(16)}`;
+}
+
 export async function call(path: string, options: CallOptions = {}): Promise<Response> {
   const headers = new Headers(options.headers);
+  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", testAddress());
   if (options.token) headers.set("authorization", `Bearer ${options.token}`);
   let body: string | undefined = options.rawBody;
   if (options.body !== undefined) {

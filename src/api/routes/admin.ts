@@ -15,7 +15,7 @@ import {
 import { randomChars } from "../../domain/ids";
 import { fail } from "../../domain/problem";
 import { TIERS } from "../../domain/tiers";
-import type { AppEnv } from "../auth";
+import { type AppEnv, assertSigningKey } from "../auth";
 import { validationHook } from "../problems";
 import { adminCall } from "../scheduler-call";
 import { json, jsonBody } from "./openapi";
@@ -83,7 +83,8 @@ const patchTenant = createRoute({
 const issueToken = createRoute({
   method: "post",
   path: "/tenants/{id}/tokens",
-  summary: "Issue a token (rotation: issue, switch, revoke the old one)",
+  summary:
+    "Issue a token (rotation: issue, switch, revoke the old one); a worker token may name its pools",
   request: { params: TenantParam, ...jsonBody(TokenInputSchema) },
   responses: { 201: json(IssuedTokenSchema, "The token, shown once"), ...errors },
 });
@@ -137,6 +138,7 @@ export function adminRoutes(): OpenAPIHono<AppEnv> {
 
   app.openapi(createTenant, async (c) => {
     const input = c.req.valid("json");
+    assertSigningKey(c.env); // a tenant comes with its first token
     const id = input.id ?? `t-${randomChars(12)}`;
     const now = new Date().toISOString();
     const entry = {
@@ -193,8 +195,12 @@ export function adminRoutes(): OpenAPIHono<AppEnv> {
   });
 
   app.openapi(issueToken, async (c) => {
-    const { scope } = c.req.valid("json");
-    return c.json(await adminCall(c.env, c.req.valid("param").id, "issueToken", scope), 201);
+    const { scope, pools } = c.req.valid("json");
+    assertSigningKey(c.env);
+    return c.json(
+      await adminCall(c.env, c.req.valid("param").id, "issueToken", scope, pools ?? null),
+      201,
+    );
   });
 
   app.openapi(rotateSecret, async (c) => {

@@ -1,6 +1,8 @@
 /**
  * GET /health (liveness: the Worker answers) and GET /health/ready (readiness: Durable Object
- * storage answers too). Neither needs a token, and neither says anything about any tenant.
+ * storage answers too). Neither needs a token, and neither says anything about any tenant. The
+ * readiness answer is kept for a few seconds per Worker isolate, so probes (or anyone) calling it
+ * in a loop do not become a stream of calls to the directory object.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { problemDoc } from "../../contract/common";
@@ -11,6 +13,19 @@ import { problemResponse, validationHook } from "../problems";
 
 /** A readiness probe that takes longer than this is answered 503. */
 export const READY_TIMEOUT_MS = 2_000;
+/** How long an isolate reuses its last readiness answer. */
+export const READY_CACHE_MS = 5_000;
+
+/** This isolate's last readiness check: when, and its outcome (resolved: ready; rejected: not). */
+let lastCheck: { at: number; outcome: Promise<void> } | undefined;
+
+/** The directory's answer, asked at most once per `READY_CACHE_MS` per isolate. */
+function checkReady(env: Env): Promise<void> {
+  const now = Date.now();
+  if (!lastCheck || now - lastCheck.at >= READY_CACHE_MS)
+    lastCheck = { at: now, outcome: pingDirectory(env) };
+  return lastCheck.outcome;
+}
 
 const Status = <T extends string>(value: T) =>
   z.object({ status: z.literal(value) }).openapi({ example: { status: value } });
@@ -31,7 +46,8 @@ const ready = createRoute({
   summary: "Readiness: the Worker can reach Durable Object storage",
   description:
     "Asks the tenant directory object to read its SQLite storage. 503 when it does not answer " +
-    `within ${READY_TIMEOUT_MS / 1000} s or fails.`,
+    `within ${READY_TIMEOUT_MS / 1000} s or fails. Each Worker isolate reuses its answer for ` +
+    `${READY_CACHE_MS / 1000} s.`,
   security: [],
   responses: {
     200: { content: { "application/json": { schema: Status("ready") } }, description: "Ready" },
@@ -57,7 +73,7 @@ export function healthRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(live, (c) => c.json({ status: "ok" as const }, 200));
   app.openapi(ready, async (c) => {
     try {
-      await pingDirectory(c.env);
+      await checkReady(c.env);
       return c.json({ status: "ready" as const }, 200);
     } catch (error) {
       logError("health.not_ready", {}, error);

@@ -47,6 +47,8 @@ export const tokens = sqliteTable("tokens", {
   /** Hex SHA-256 of the secret part; the secret itself is never stored. */
   hash: text("hash").notNull(),
   scope: text("scope", { enum: TOKEN_SCOPES }).notNull(),
+  /** A worker token's pools (it claims, reports and drains only in them); null: every pool. */
+  pools: text("pools", { mode: "json" }).$type<string[]>(),
   createdAt: integer("created_at").notNull(),
   revokedAt: integer("revoked_at"),
 });
@@ -259,7 +261,10 @@ export const counters = sqliteTable(
 
 export type JobRow = typeof jobs.$inferSelect;
 /** An attempt as stored on its run (`attempt_record`): an attempt row without the run id. */
-export type AttemptRecord = Omit<typeof attempts.$inferSelect, "runId">;
+export type AttemptRecord = Omit<typeof attempts.$inferSelect, "runId"> & {
+  /** A pull worker's attempt: the token that claimed it; its reports must come with that token. */
+  tokenId?: string;
+};
 export type RunRow = typeof runs.$inferSelect;
 export type AttemptRow = typeof attempts.$inferSelect;
 export type TenantRow = typeof tenant.$inferSelect;

@@ -2,7 +2,6 @@
 import { eq } from "drizzle-orm";
 import type { CreatedTenant, IssuedToken, TenantPatch, TokenScope } from "../../contract/tenant";
 import { fail, ProblemError, problem } from "../../domain/problem";
-import { TokenBucket } from "../../domain/rate-limit";
 import { hashMatches, newSigningSecret, newToken, sha256Hex } from "../../domain/secrets";
 import { TIERS } from "../../domain/tiers";
 import type { Database } from "../storage/database";
@@ -16,22 +15,29 @@ export interface Credential {
 
 type TokenRow = typeof tokens.$inferSelect;
 
+/** Who a checked credential is: its token id, and a worker token's pools (null: every pool). */
+export interface Caller {
+  tokenId: string;
+  pools: string[] | null;
+}
+
 /** The tenant's cap on runs queued or running: its own override, else its tier's. */
 export function maxInFlight(row: TenantRow): number {
   return row.maxInFlight ?? TIERS[row.tier].max_in_flight;
 }
 
-/** Failed authentications a tenant's object answers with 401 per minute; beyond, 429. */
-export const AUTH_FAILURES_PER_MINUTE = 60;
 /** Tokens kept in memory; only tokens that exist are cached, so guessed ids cannot grow it. */
 const TOKEN_CACHE_SIZE = 1000;
 
 export class TenantStore {
   private row: TenantRow | undefined;
   private readonly tokenCache = new Map<string, TokenRow>();
-  private failures: TokenBucket | undefined;
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** The operator's TOKEN_SIGNING_KEY, which tags the tokens this store issues. */
+    private readonly signingKey: () => string | undefined,
+  ) {}
 
   /** The tenant, or undefined in an object that was never initialised. */
   get(): TenantRow | undefined {
@@ -50,6 +56,7 @@ export class TenantStore {
     input: Pick<TenantRow, "id" | "name" | "tier">,
     now: number,
   ): Promise<CreatedTenant> {
+    this.tokenSigningKey(); // before anything is written: a tenant without a token is of no use
     const signingSecret = newSigningSecret();
     this.insert({
       ...input,
@@ -62,7 +69,7 @@ export class TenantStore {
       createdAt: now,
       updatedAt: now,
     });
-    const token = await this.issueToken("write", now);
+    const token = await this.issueToken("write", null, now);
     return {
       ...tenantView(this.require()),
       token: token.token,
@@ -127,20 +134,32 @@ export class TenantStore {
     return { secret, previousExpiresAt };
   }
 
-  /** Issues a token; only the hash of its secret is stored. */
-  async issueToken(scope: TokenScope, now: number): Promise<IssuedToken> {
+  /**
+   * Issues a token signed with the operator's key; only the hash of its secret is stored. A worker
+   * token may be limited to `pools`.
+   */
+  async issueToken(scope: TokenScope, pools: string[] | null, now: number): Promise<IssuedToken> {
     const { id } = this.require();
-    const { token, tokenId, secret } = newToken(id);
-    const row = {
+    const { token, tokenId, secret } = await newToken(id, this.tokenSigningKey());
+    const row: TokenRow = {
       id: tokenId,
       hash: await sha256Hex(secret),
       scope,
+      pools: scope === "worker" ? pools : null,
       createdAt: now,
       revokedAt: null,
     };
     this.db.insert(tokens).values(row).run();
     this.cacheToken(row);
-    return { id: tokenId, scope, token, created_at: iso(now) };
+    return { id: tokenId, scope, pools: row.pools, token, created_at: iso(now) };
+  }
+
+  private tokenSigningKey(): string {
+    const key = this.signingKey();
+    if (key) return key;
+    throw new ProblemError(
+      problem(503, "This scheduler has no TOKEN_SIGNING_KEY configured, so it issues no tokens."),
+    );
   }
 
   revokeToken(tokenId: string, now: number): void {
@@ -179,39 +198,24 @@ export class TenantStore {
 
   /**
    * Checks a credential: 401 for unknown, revoked or wrong secrets (one answer for all, so the
-   * answer reveals nothing), 403 for a read token on a write route or a suspended tenant.
-   * Failures are rate limited per tenant: past `AUTH_FAILURES_PER_MINUTE` they get 429, and a
-   * token id not in memory is then refused without a lookup, so a flood of guesses costs neither
-   * reads nor hashing. Tokens already in memory are still checked, so the tenant's own clients
-   * keep working during such a flood.
+   * answer reveals nothing), 403 for a token whose scope does not reach `scope` (`any`: whatever
+   * its scope) or a suspended tenant. A well-formed token is always looked up: failures are limited per client address by
+   * the Worker (which refuses forged tokens before they get here), never per tenant, so nobody can
+   * lock a tenant's own tokens out by failing in its name.
    */
-  async authenticate(credential: Credential, scope: TokenScope, now: number): Promise<TenantRow> {
+  async authenticate(credential: Credential, scope: TokenScope | "any"): Promise<Caller> {
     const tenantRow = this.get();
-    this.failures ??= new TokenBucket(AUTH_FAILURES_PER_MINUTE, now);
-    const flooded = this.failures.wait(now, AUTH_FAILURES_PER_MINUTE);
-    if (flooded > 0 && !this.tokenCache.has(credential.token_id)) throw tooManyFailures(flooded);
     const token = tenantRow ? this.lookup(credential.token_id) : null;
     const valid =
       token !== null &&
       token.revokedAt === null &&
       (await hashMatches(token.hash, credential.secret));
-    if (!tenantRow || !token || !valid) {
-      const wait = this.failures.take(now, AUTH_FAILURES_PER_MINUTE);
-      if (wait > 0) throw tooManyFailures(wait);
-      throw fail.unauthorized("The token is unknown or revoked.");
-    }
-    if (token.scope === "read" && scope !== "read")
+    if (!tenantRow || !token || !valid) throw fail.unauthorized("The token is unknown or revoked.");
+    if (token.scope === "read" && scope !== "read" && scope !== "any")
       throw fail.forbidden("This token is read-only.");
-    if (token.scope === "worker" && scope !== "worker")
+    if (token.scope === "worker" && scope !== "worker" && scope !== "any")
       throw fail.forbidden("This token may only claim, heartbeat and report runs (scope worker).");
     if (tenantRow.suspended) throw fail.forbidden(`Tenant ${tenantRow.id} is suspended.`);
-    return tenantRow;
+    return { tokenId: token.id, pools: token.pools ?? null };
   }
-}
-
-function tooManyFailures(wait: number): ProblemError {
-  return new ProblemError({
-    ...problem(429, `Too many failed authentications for this tenant; retry in ${wait} s.`),
-    retry_after: wait,
-  });
 }

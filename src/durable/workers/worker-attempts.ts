@@ -45,12 +45,13 @@ export class WorkerAttempts {
     private readonly graph: TaskGraph,
   ) {}
 
-  /** Starts the next attempt of a ready worker run for `workerId`. */
-  start(run: RunRow, workerId: string, leaseMs: number, now: number): ClaimedRun {
+  /** Starts the next attempt of a ready worker run for `workerId`, claimed with token `tokenId`. */
+  start(run: RunRow, workerId: string, leaseMs: number, now: number, tokenId: string): ClaimedRun {
     const job = this.jobs.forRun(run) as JobRow;
     const attempt = run.attempt + 1;
     const lease = leaseUntil(now, leaseMs, now, job);
     const waitedMs = Math.max(0, now - (run.dispatchAt ?? now));
+    const { attemptRecord } = this.attemptStore.begin(run, attempt, now, workerId);
     this.runs.transition(run, "running", {
       attempt,
       startedAt: run.startedAt ?? now,
@@ -59,7 +60,8 @@ export class WorkerAttempts {
       leaseExpiresAt: lease,
       leaseMs,
       progress: null,
-      ...this.attemptStore.begin(run, attempt, now, workerId),
+      // The claiming token goes with the attempt: its heartbeats and reports must come with it.
+      attemptRecord: { ...attemptRecord, tokenId },
     });
     this.runLog.debug("attempt.started", run, { attempt, worker_id: workerId, pool: run.pool });
     this.counters.observe(

@@ -65,7 +65,9 @@ export class WorkerClaims {
       if (take <= 0) return [];
       const claimed: ClaimedRun[] = [];
       this.queue.take([...new Set(request.pools)], now, take, (run) =>
-        claimed.push(this.attempts.start(run, request.workerId, request.leaseMs, now)),
+        claimed.push(
+          this.attempts.start(run, request.workerId, request.leaseMs, now, request.tokenId),
+        ),
       );
       return claimed;
     });
