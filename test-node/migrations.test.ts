@@ -61,6 +61,8 @@ describe("table rebuilds keep the stored rows", () => {
       ...run,
       named_by_job: 0,
       lease_ms: null,
+      flow_key: null,
+      destination: null,
     });
     expect({ ...db.prepare("select * from counters").get() }).toEqual({
       name: "c",
@@ -82,7 +84,6 @@ describe("table rebuilds keep the stored rows", () => {
       "runs_by_status",
       "runs_by_worker",
       "runs_of_graph",
-      "runs_pool_ready",
       "runs_running_by_worker",
     ]);
   });

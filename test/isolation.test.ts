@@ -58,7 +58,9 @@ function concrete(route: Route, w: World, tenant: TestTenant): string {
     .replace(/\/v1\/admin\/tenants\/:id/, `/v1/admin/tenants/${tenant.id}`)
     .replace(/\/v1\/runs\/:id/, `/v1/runs/${w.bRunId}`)
     .replace(/\/v1\/jobs\/:id/, `/v1/jobs/${w.bJobId}`)
-    .replace(/\/v1\/workers\/:id/, "/v1/workers/w-never-seen");
+    .replace(/\/v1\/workers\/:id/, "/v1/workers/w-never-seen")
+    .replace(":key", "iso-key")
+    .replace(":host", "iso.example.com");
 }
 
 function bodyFor(route: Route): unknown {
@@ -72,6 +74,8 @@ function bodyFor(route: Route): unknown {
   if (route.path.endsWith("/signing-secret")) return { overlap_seconds: 60 };
   if (route.path === "/v1/admin/tenants") return { name: "intruder" };
   if (route.path === "/v1/admin/tenants/:id") return { suspended: true };
+  if (route.path === "/v1/flow-keys/:key" || route.path === "/v1/destinations/:host")
+    return { max_running: 1 };
   if (route.path === "/v1/workers/claim") return { worker_id: "w-iso", pools: ["iso"] };
   if (route.path === "/v1/runs/:id/fail") return { worker_id: "w-iso", attempt: 1, error: "x" };
   if (/^\/v1\/runs\/:id\/(heartbeat|complete)$/.test(route.path))
@@ -84,7 +88,9 @@ async function snapshot(w: World): Promise<string> {
   const runs = await callJson<any>("/v1/runs?limit=200", { token: w.b.token }, 200);
   const run = await callJson<any>(`/v1/runs/${w.bRunId}`, { token: w.b.token }, 200);
   const tenant = await callJson<any>(`/v1/admin/tenants/${w.b.id}`, { token: ADMIN_TOKEN }, 200);
-  return JSON.stringify({ jobs, runs, run, tenant });
+  const flowKeys = await callJson<any>("/v1/flow-keys", { token: w.b.token }, 200);
+  const destinations = await callJson<any>("/v1/destinations", { token: w.b.token }, 200);
+  return JSON.stringify({ jobs, runs, run, tenant, flowKeys, destinations });
 }
 
 async function status(
