@@ -3,7 +3,10 @@
  * a worker, a restart, a fault) and carries the random numbers that choose its target when it
  * runs (`pick`), so a sequence with steps removed still runs (that is how failures shrink).
  */
+import type { FlowLimitsInput } from "../src/contract/flow";
 import {
+  FLOW_KEYS,
+  HOSTS,
   type JobSpec,
   jobInput,
   jobPatch,
@@ -18,7 +21,11 @@ import { type SimWorker, Violation, type World } from "./world";
 export type Action =
   | { kind: "create"; job: JobSpec }
   | { kind: "patch"; pick: number; patch: PatchSpec }
-  | { kind: "pause" | "resume" | "cancelJob" | "trigger"; pick: number }
+  | { kind: "pause" | "resume" | "cancelJob"; pick: number }
+  | { kind: "trigger"; pick: number; flowKey?: string | null }
+  | { kind: "limitKey"; key: string; limits: FlowLimitsInput | null }
+  | { kind: "limitHost"; host: string; limits: FlowLimitsInput | null }
+  | { kind: "defaultLimits"; limits: FlowLimitsInput | null }
   | { kind: "cancelRun" | "replay"; pick: number }
   | { kind: "advance"; ms: number }
   | { kind: "alarm" }
@@ -48,6 +55,9 @@ const WEIGHTS: [Action["kind"], number][] = [
   ["resume", 2],
   ["cancelJob", 1],
   ["trigger", 3],
+  ["limitKey", 3],
+  ["limitHost", 1.5],
+  ["defaultLimits", 0.7],
   ["cancelRun", 1],
   ["replay", 2],
   ["advance", 14],
@@ -84,6 +94,8 @@ const INTERLEAVED = new Set<Action["kind"]>([
   "claim",
   "heartbeat",
   "complete",
+  "limitKey",
+  "limitHost",
 ]);
 
 /** Steps every seed keeps at their weight: time, the alarm, consumers, jobs, claims. */
@@ -126,10 +138,19 @@ export function randomAction(
     case "pause":
     case "resume":
     case "cancelJob":
-    case "trigger":
     case "cancelRun":
     case "replay":
       return { kind, pick };
+    case "trigger":
+      return random.chance(0.3)
+        ? { kind, pick, flowKey: random.chance(0.8) ? random.pick(FLOW_KEYS) : null }
+        : { kind, pick };
+    case "limitKey":
+      return { kind, key: random.pick(FLOW_KEYS), limits: randomLimits(random) };
+    case "limitHost":
+      return { kind, host: random.pick(HOSTS), limits: randomLimits(random) };
+    case "defaultLimits":
+      return { kind, limits: randomLimits(random) };
     case "advance":
       return { kind, ms: random.pick([100, 1_000, 3_000, 10_000, 30_000, 120_000]) };
     case "consume":
@@ -197,6 +218,22 @@ export function randomAction(
   }
 }
 
+/** Limits for a key or host (null: remove them): small, so that they bind. */
+function randomLimits(random: Random): FlowLimitsInput | null {
+  if (random.chance(0.2)) return null;
+  const running = random.chance(0.6) ? { max_running: random.between(1, 3) } : {};
+  const rate = random.chance(0.5)
+    ? {
+        rate: {
+          limit: random.between(1, 3),
+          period_seconds: random.pick([1, 10, 60]),
+          ...(random.chance(0.5) ? { burst: random.between(1, 4) } : {}),
+        },
+      }
+    : {};
+  return "max_running" in running || "rate" in rate ? { ...running, ...rate } : { max_running: 1 };
+}
+
 /** Jobs the simulation created, in order, with what it made them from. */
 export interface CreatedJob {
   id: string;
@@ -239,7 +276,12 @@ export async function perform(world: World, jobs: CreatedJob[], action: Action):
     case "patch": {
       if (!job) return;
       const patched = await world.call(
-        object.updateJob(credential, job.id, jobPatch(action.patch, job.spec.pool, job.n), null),
+        object.updateJob(
+          credential,
+          job.id,
+          jobPatch(action.patch, job.spec.pool, job.n, job.spec.host ?? HOSTS[0]),
+          null,
+        ),
       );
       if (patched) world.step.rulesChanged = job.id;
       return;
@@ -254,7 +296,34 @@ export async function perform(world: World, jobs: CreatedJob[], action: Action):
       if (job) await world.call(object.cancelJob(credential, job.id));
       return;
     case "trigger":
-      if (job) await world.call(object.triggerJob(credential, job.id));
+      if (job)
+        await world.call(
+          object.triggerJob(
+            credential,
+            job.id,
+            action.flowKey !== undefined ? { flow_key: action.flowKey } : {},
+          ),
+        );
+      return;
+    case "limitKey":
+      await world.call(
+        action.limits
+          ? object.putFlowKey(credential, action.key, action.limits)
+          : object.deleteFlowKey(credential, action.key),
+      );
+      world.step.limitsChanged = true;
+      return;
+    case "limitHost":
+      await world.call(
+        action.limits
+          ? object.putDestination(credential, action.host, action.limits)
+          : object.deleteDestination(credential, action.host),
+      );
+      world.step.limitsChanged = true;
+      return;
+    case "defaultLimits":
+      await world.call(object.updateTenant({ default_flow_limits: action.limits }));
+      world.step.limitsChanged = true;
       return;
     case "cancelRun": {
       const run = choose(
@@ -425,11 +494,13 @@ export async function perform(world: World, jobs: CreatedJob[], action: Action):
       if (world.storage.alarmAt > world.clock.now)
         await world.advance(world.storage.alarmAt - world.clock.now);
       world.holdSends = true;
+      const instance = world.object;
       const alarm = world.fireAlarm();
       await world.settle();
       if (world.sendsHeld) await perform(world, jobs, action.during);
       world.releaseSends();
-      await alarm;
+      // A restart meanwhile killed the alarm: it never finishes (its instance is gone).
+      if (world.object === instance) await alarm;
       await world.settle();
       return;
     }

@@ -14,6 +14,9 @@ import { PRIORITIES, type Priority } from "../src/domain/priority";
 import type { Random } from "./random";
 
 export const POOLS = ["p1", "p2"] as const;
+/** Flow keys of the simulation's jobs (null: none), and the hosts of their webhooks. */
+export const FLOW_KEYS = ["k1", "k2", "k3"] as const;
+export const HOSTS = ["example.com", "api.example.net"] as const;
 
 type ScheduleSpec = { now: true } | { delay: number } | { every: number };
 
@@ -27,6 +30,8 @@ export interface JobSpec {
   backoff: number;
   timeout: number;
   catchup: number;
+  flowKey: (typeof FLOW_KEYS)[number] | null;
+  host: (typeof HOSTS)[number];
   /** A graph: per task, its target kind and the earlier tasks it depends on. */
   tasks?: { kind: "http" | "worker"; deps: number[] }[];
 }
@@ -37,7 +42,8 @@ export type PatchSpec =
   | { overlap: OverlapPolicy }
   | { priority: Priority }
   | { attempts: number }
-  | { timeout: number };
+  | { timeout: number }
+  | { flowKey: (typeof FLOW_KEYS)[number] | null };
 
 export function randomSchedule(random: Random): ScheduleSpec {
   const roll = random.float();
@@ -61,6 +67,8 @@ export function randomJob(random: Random): JobSpec {
     timeout:
       target === "worker" ? random.pick([5, 30, 60, 600, 3600]) : random.pick([5, 10, 30, 60, 300]),
     catchup: random.pick([0, 10, 60, 300]),
+    flowKey: random.chance(0.6) ? random.pick(FLOW_KEYS) : null,
+    host: random.pick(HOSTS),
   };
   if (target === "graph") {
     const count = random.between(2, 4);
@@ -73,7 +81,9 @@ export function randomJob(random: Random): JobSpec {
 }
 
 export function randomPatch(random: Random): PatchSpec {
-  switch (random.int(6)) {
+  switch (random.int(7)) {
+    case 6:
+      return { flowKey: random.chance(0.8) ? random.pick(FLOW_KEYS) : null };
     case 0:
       return { schedule: randomSchedule(random) };
     case 1:
@@ -95,9 +105,9 @@ function schedule(spec: ScheduleSpec): JobInput["schedule"] {
   return { cron: `*/${spec.every} * * * * *` };
 }
 
-function target(kind: "http" | "worker", pool: string, n: number) {
+function target(kind: "http" | "worker", pool: string, n: number, host: string) {
   return kind === "http"
-    ? { type: "http" as const, url: `https://example.com/sim/${n}` }
+    ? { type: "http" as const, url: `https://${host}/sim/${n}` }
     : { type: "worker" as const, pool, payload: { n } };
 }
 
@@ -105,7 +115,7 @@ function target(kind: "http" | "worker", pool: string, n: number) {
 export function jobInput(spec: JobSpec, n: number): JobInput {
   const graph = spec.tasks?.map((task, i) => ({
     key: `t${i}`,
-    target: target(task.kind, spec.pool, n),
+    target: target(task.kind, spec.pool, n, spec.host ?? HOSTS[0]),
     depends_on: task.deps.map((d) => `t${d}`),
   }));
   return JobInputSchema.parse({
@@ -113,7 +123,7 @@ export function jobInput(spec: JobSpec, n: number): JobInput {
     schedule: spec.schedule && schedule(spec.schedule),
     ...(graph
       ? { tasks: graph }
-      : { target: target(spec.target as "http" | "worker", spec.pool, n) }),
+      : { target: target(spec.target as "http" | "worker", spec.pool, n, spec.host ?? HOSTS[0]) }),
     overlap: spec.overlap,
     priority: spec.priority,
     retry: {
@@ -123,17 +133,19 @@ export function jobInput(spec: JobSpec, n: number): JobInput {
     },
     timeout_seconds: spec.timeout,
     catchup_window_seconds: spec.catchup,
+    ...(spec.flowKey ? { flow_key: spec.flowKey } : {}),
   });
 }
 
 /** The API's PATCH body for `patch`. */
-export function jobPatch(patch: PatchSpec, pool: string, n: number): JobPatch {
+export function jobPatch(patch: PatchSpec, pool: string, n: number, host: string): JobPatch {
   if ("schedule" in patch) {
     const value = schedule(patch.schedule);
     return JobPatchSchema.parse({ schedule: value ?? null });
   }
   if ("target" in patch)
-    return JobPatchSchema.parse({ target: target(patch.target, patch.pool ?? pool, n) });
+    return JobPatchSchema.parse({ target: target(patch.target, patch.pool ?? pool, n, host) });
+  if ("flowKey" in patch) return JobPatchSchema.parse({ flow_key: patch.flowKey });
   if ("overlap" in patch) return JobPatchSchema.parse({ overlap: patch.overlap });
   if ("priority" in patch) return JobPatchSchema.parse({ priority: patch.priority });
   if ("attempts" in patch) return JobPatchSchema.parse({ retry: { max_attempts: patch.attempts } });

@@ -57,7 +57,8 @@ export async function runActions(
       world.lastProblem = null;
       const before =
         REQUESTS.has(action.kind) && !world.storage.armed ? world.storage.committedWrites : null;
-      if (process.env.SIM_TRACE) process.stderr.write(`${step} ${JSON.stringify(action)}\n`);
+      if (process.env.SIM_TRACE)
+        process.stderr.write(`${seed}:${step} ${JSON.stringify(action)}\n`);
       await perform(world, jobs, action);
       await world.settle();
       if (world.step.rulesChanged)

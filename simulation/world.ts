@@ -73,7 +73,9 @@ export class World {
   /** Send failures armed for the next sends, and sends held back (to interleave a request). */
   failSends = 0;
   holdSends = false;
-  private heldSends: (() => void)[] = [];
+  private heldSends: { resolve: () => void; messages: RunMessage[] }[] = [];
+  /** Whether an alarm of the current instance is running (a restart then cuts it short). */
+  private alarmRunning = false;
   object!: TenantScheduler;
   credential!: Credential;
   workerCredential!: Credential;
@@ -103,6 +105,15 @@ export class World {
 
   /** A new instance of the object over the same storage: memory, timers and long polls are gone. */
   async restart(): Promise<void> {
+    // An instance that dies while its sends wait never hears back: the messages reached the queue,
+    // nothing after the send runs, and the platform runs an unfinished alarm again.
+    for (const held of this.heldSends.splice(0))
+      for (const body of held.messages) this.messages.push({ seq: this.messageSeq++, body });
+    this.holdSends = false;
+    if (this.alarmRunning) {
+      this.alarmRunning = false;
+      this.storage.alarmAt = Math.min(this.storage.alarmAt ?? this.clock.now, this.clock.now);
+    }
     this.clock.clear();
     for (const worker of this.workers) worker.poll = null;
     await this.boot();
@@ -151,14 +162,17 @@ export class World {
       this.failSends--;
       throw new Error("simulated queue send failure");
     }
-    if (this.holdSends) await new Promise<void>((resolve) => this.heldSends.push(resolve));
+    if (this.holdSends) {
+      const messages = batch.map((m) => m.body);
+      await new Promise<void>((resolve) => this.heldSends.push({ resolve, messages }));
+    }
     for (const { body } of batch) this.messages.push({ seq: this.messageSeq++, body });
   }
 
   /** Lets sends held back by `holdSends` go on. */
   releaseSends(): void {
     this.holdSends = false;
-    for (const resolve of this.heldSends.splice(0)) resolve();
+    for (const held of this.heldSends.splice(0)) held.resolve();
   }
 
   get sendsHeld(): boolean {
@@ -207,14 +221,19 @@ export class World {
   /** Fires the alarm when it is due, as the runtime does (a throwing alarm is retried later). */
   async fireAlarm(): Promise<boolean> {
     const at = this.storage.alarmAt;
-    if (at === null || at > this.clock.now) return false;
+    // The platform runs one alarm at a time: the next waits for the running one to finish.
+    if (at === null || at > this.clock.now || this.alarmRunning) return false;
     this.storage.alarmAt = null;
+    const instance = this.object;
+    this.alarmRunning = true;
     try {
-      await this.object.alarm();
+      await instance.alarm();
     } catch (error) {
+      if (instance !== this.object) return true;
       this.internalError(error);
       if (this.storage.alarmAt === null) this.storage.alarmAt = this.clock.now + 2_000;
     }
+    if (instance === this.object) this.alarmRunning = false;
     return true;
   }
 
@@ -396,6 +415,8 @@ export function newStep() {
     error: null as unknown,
     /** A job whose overlap rules changed (its earlier runs are judged apart). */
     rulesChanged: null as string | null,
+    /** Flow limits were set or removed (rates are judged from then on). */
+    limitsChanged: false,
   };
 }
 
