@@ -280,4 +280,37 @@ export const MUTANTS: Mutant[] = [
       },
     ],
   },
+  {
+    invariant: "runs in flight never exceed a flow key's or destination's max_running",
+    change: "admission forgets max_running (only the rate holds a key back)",
+    edits: [
+      {
+        file: "src/durable/flow/flow-admission.ts",
+        from: "    if (limits.max_running !== undefined && this.inFlight(kind, name) >= limits.max_running)\n      return true;\n",
+        to: "",
+      },
+    ],
+  },
+  {
+    invariant: "no rate period admits more than the burst plus the limit",
+    change: "a run that starts takes no rate token",
+    edits: [
+      {
+        file: "src/durable/flow/flow-admission.ts",
+        from: "    if (rate) this.buckets.take(kind, name, rate, now);",
+        to: "    if (rate) void now;",
+      },
+    ],
+  },
+  {
+    invariant: "flow usage in memory equals the rows",
+    change: "a run whose key changes keeps counting under its old key",
+    edits: [
+      {
+        file: "src/durable/runs/flow-usage.ts",
+        from: "    this.count(before, status, -1, true);\n    this.count(after, status, 1, true);",
+        to: "    void after;\n    void status;",
+      },
+    ],
+  },
 ];
