@@ -8,7 +8,7 @@ import type { TaskInput } from "../src/contract/job";
 import { PRIORITIES } from "../src/domain/priority";
 import { canTransition, RUN_STATUSES, type RunStatus } from "../src/domain/run-status";
 import { TIERS } from "../src/domain/tiers";
-import type { Counters } from "../src/durable/metrics/counters";
+import { type Counters, labelKey } from "../src/durable/metrics/counters";
 import type { FlowUsage } from "../src/durable/runs/flow-usage";
 import type { RunMemory } from "../src/durable/runs/run-memory";
 import { readStoredRunMemory } from "../src/durable/runs/run-memory";
@@ -166,21 +166,25 @@ export class Invariants {
       else bump(`run|${run.status}|${run.priority}`);
     }
     for (const job of jobs) bump(`job|${job.status}`);
+    // One read of every counter (stored plus buffered), as /v1/metrics reads them.
+    const values = new Map(counters.read(db).map((c) => [`${c.name}{${c.labels}}`, c.value]));
+    const gauge = (name: string, labels: Record<string, string>) =>
+      values.get(`${name}{${labelKey(labels)}}`) ?? 0;
     const wrong: string[] = [];
     for (const status of RUN_STATUSES) {
       for (const priority of PRIORITIES) {
-        const gauge = counters.value(db, "scheduler_runs", { status, priority });
+        const value = gauge("scheduler_runs", { status, priority });
         const rows = counted.get(`run|${status}|${priority}`) ?? 0;
-        if (gauge !== rows) wrong.push(`scheduler_runs{${status},${priority}} ${gauge} != ${rows}`);
+        if (value !== rows) wrong.push(`scheduler_runs{${status},${priority}} ${value} != ${rows}`);
       }
-      const gauge = counters.value(db, "scheduler_graph_runs", { status });
+      const value = gauge("scheduler_graph_runs", { status });
       const rows = counted.get(`graph|${status}`) ?? 0;
-      if (gauge !== rows) wrong.push(`scheduler_graph_runs{${status}} ${gauge} != ${rows}`);
+      if (value !== rows) wrong.push(`scheduler_graph_runs{${status}} ${value} != ${rows}`);
     }
     for (const status of ["active", "paused", "completed", "cancelled"]) {
-      const gauge = counters.value(db, "scheduler_jobs", { status });
+      const value = gauge("scheduler_jobs", { status });
       const rows = counted.get(`job|${status}`) ?? 0;
-      if (gauge !== rows) wrong.push(`scheduler_jobs{${status}} ${gauge} != ${rows}`);
+      if (value !== rows) wrong.push(`scheduler_jobs{${status}} ${value} != ${rows}`);
     }
     if (wrong.length) fail("every gauge equals the count from the rows", wrong.join("; "));
   }
