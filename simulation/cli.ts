@@ -2,7 +2,7 @@
 // simulated platform in place of `cloudflare:workers`) with esbuild, then runs it in this process.
 // `--mutants` builds each deliberately broken copy of the code (mutants.ts) and runs seeds until
 // the simulation reports a violation, to show every invariant can fail.
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { build, type Plugin } from "esbuild";
 import { MUTANTS, type Mutant } from "./mutants.ts";
@@ -22,7 +22,8 @@ interface FirstViolation {
 }
 
 async function bundle(name: string, mutant?: Mutant): Promise<Bundle> {
-  const outfile = `${outdir}/${name}.mjs`;
+  // One file per process: runs side by side (a long run, mutants) must not load each other's build.
+  const outfile = `${outdir}/${name}-${process.pid}.mjs`;
   await build({
     entryPoints: [`${root}simulation/main.ts`],
     outfile,
@@ -38,7 +39,9 @@ async function bundle(name: string, mutant?: Mutant): Promise<Bundle> {
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
     },
   });
-  return (await import(`${pathToFileURL(outfile).href}?${Date.now()}`)) as Bundle;
+  const loaded = (await import(`${pathToFileURL(outfile).href}?${Date.now()}`)) as Bundle;
+  rmSync(outfile, { force: true });
+  return loaded;
 }
 
 /** Applies a mutant's edits as the files are loaded; an edit that no longer matches is an error. */
