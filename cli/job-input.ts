@@ -79,6 +79,11 @@ export const JOB_OPTIONS: Record<string, OptionSpec> = {
     value: "<key=value>",
     description: "a metadata entry (repeatable)",
   },
+  "flow-key": {
+    type: "string",
+    value: "<key>",
+    description: "count its runs under this flow key's limits (flow-keys set), e.g. a customer id",
+  },
 };
 
 const TARGET_FLAGS = ["target", "method", "header", "body"];
@@ -178,6 +183,7 @@ function commonFields(values: Values) {
     overlap: choice(values, "overlap", OVERLAPS),
     catchup_window_seconds: int(values, "catchup-window"),
     metadata: metadata(values),
+    flow_key: str(values, "flow-key"),
   };
 }
 
@@ -214,6 +220,11 @@ export function patchFromFlags(
   current: JobInput["target"] | undefined,
 ): JobPatch {
   const patch: JobPatch = defined({ ...commonFields(values) });
+  if (values["no-flow-key"] === true) {
+    if (patch.flow_key !== undefined)
+      throw new UsageError("give --flow-key or --no-flow-key, not both");
+    patch.flow_key = null;
+  }
   const next = schedule(values);
   if (values.now === true) {
     if (next) throw new UsageError("--now replaces the schedule: give no --cron, --at or --delay");

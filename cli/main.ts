@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { SchedulerClient } from "../src/client/index.ts";
 import { type Command, makeContext, type OptionSpec } from "./command.ts";
+import { flowCommands } from "./commands/flow.ts";
 import { jobCommands } from "./commands/jobs.ts";
 import { otherCommands } from "./commands/other.ts";
 import { runCommands } from "./commands/runs.ts";
@@ -33,6 +34,7 @@ export const COMMANDS: Command[] = [
   ...jobCommands,
   ...runCommands,
   ...workerCommands,
+  ...flowCommands,
   ...otherCommands,
 ];
 

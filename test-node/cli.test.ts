@@ -261,7 +261,9 @@ describe("edge-scheduler", () => {
     const metrics = await cli(["metrics"], { token });
     expect(metrics.stdout).toContain("# TYPE scheduler_runs gauge");
     const samples = await cliJson(["metrics", "--filter", "in_flight"], token);
-    expect(samples.map((s: { name: string }) => s.name).sort()).toEqual([
+    expect([...new Set(samples.map((s: { name: string }) => s.name))].sort()).toEqual([
+      // (no key) and (other keys), always there (docs/observability.md)
+      "scheduler_flow_key_runs_in_flight",
       "scheduler_max_in_flight",
       "scheduler_runs_in_flight",
     ]);

@@ -376,6 +376,63 @@ describe("SchedulerClient", () => {
     expect(preview.fire_times).toHaveLength(2);
   });
 
+  it("sets, reads, lists and removes flow-key and destination limits; a trigger's flow key makes its run wait", async () => {
+    const { client } = await createTenant();
+    const key = uniqueId("customer");
+    // One start an hour: the second run of the key waits for it, visibly.
+    const limited = await client.flowKeys.set(key, {
+      rate: { limit: 1, period_seconds: 3600, burst: 1 },
+    });
+    expect(limited).toMatchObject({
+      key,
+      own_limits: true,
+      running: 0,
+      waiting: 0,
+      rate_tokens: 1,
+    });
+    const created = await client.jobs.create(job({ schedule: { cron: "0 3 * * *" } }));
+    const runs = [
+      await client.jobs.trigger(created.id, { flow_key: key }),
+      await client.jobs.trigger(created.id, { flow_key: key }),
+    ];
+    expect(runs.map((r) => r.flow_key)).toEqual([key, key]);
+    const held = await waitFor(async () => {
+      const states = await Promise.all(runs.map((r) => client.runs.get(r.id)));
+      return states.some((r) => r.status === "succeeded") && states.find((r) => r.waiting_reason);
+    }, "one run to succeed and the other to wait");
+    expect(held).toMatchObject({ status: "pending", waiting_reason: "flow_key", attempt: 0 });
+    const usage = await client.flowKeys.get(key);
+    expect(usage).toMatchObject({ waiting: 1, rate_tokens: 0 });
+    expect((await client.flowKeys.list().toArray()).map((k) => k.key)).toContain(key);
+
+    const host = new URL(sinkUrl()).host;
+    const destination = await client.destinations.set(host, { max_running: 3 });
+    expect(destination).toMatchObject({ host, limits: { max_running: 3 }, waiting: null });
+    expect(await client.destinations.get(host)).toMatchObject({ host, own_limits: true });
+    expect((await client.destinations.list().toArray()).map((d) => d.host)).toContain(host);
+    await client.destinations.delete(host);
+    const gone = (await client.destinations
+      .delete(host)
+      .catch((e: unknown) => e)) as SchedulerProblem;
+    expect(gone.status).toBe(404);
+
+    // Without limits the waiting run starts; a job's own flow key is on its runs.
+    await client.flowKeys.delete(key);
+    await waitFor(
+      async () => (await client.runs.get(held.id)).status === "succeeded",
+      "the waiting run to start once the key's limits are gone",
+    );
+    const keyed = await client.jobs.create(job({ flow_key: key, schedule: { cron: "0 3 * * *" } }));
+    expect(keyed.flow_key).toBe(key);
+    expect((await client.jobs.trigger(keyed.id)).flow_key).toBe(key);
+    expect((await client.jobs.trigger(keyed.id, { flow_key: null })).flow_key).toBeNull();
+    const refused = (await client.flowKeys
+      .set(key, { max_running: 0 })
+      .catch((e: unknown) => e)) as SchedulerProblem;
+    expect(refused.status).toBe(400);
+    expect(refused.errors.map((e) => e.path)).toContain("max_running");
+  });
+
   it("is typed from the contract: wrong shapes do not compile", () => {
     const target: TargetInput = { type: "http", url: "https://example.com" };
     const input: JobInput = { target };

@@ -74,6 +74,7 @@ export const showJob = (j: Job) =>
     ["next run", time(j.next_run_at)],
     ["target", describeTarget(j.target)],
     ["priority", j.priority],
+    ["flow key", j.flow_key],
     [
       "retry",
       `${j.retry.max_attempts} attempts, backoff ${j.retry.initial_backoff_seconds}s to ${j.retry.max_backoff_seconds}s, on ${j.retry_on}`,
@@ -88,7 +89,8 @@ export const showJob = (j: Job) =>
     ...(Object.keys(j.metadata).length ? [["metadata", j.metadata] as [string, unknown]] : []),
   ]);
 
-const showRunLine = (r: Run) => `${r.id}  ${r.status}  job ${r.job_id}  ${time(r.scheduled_for)}`;
+const showRunLine = (r: Run) =>
+  `${r.id}  ${r.status}  job ${r.job_id}  ${time(r.scheduled_for)}${r.flow_key ? `  flow key ${r.flow_key}` : ""}`;
 const showJobLine = (j: Job) => `${j.id}  ${j.status}  ${j.name}`;
 
 /** Slices `jobs` into batches of at most `size` jobs and MAX_BATCH_BYTES. */
@@ -264,6 +266,10 @@ export const jobCommands: Command[] = [
     options: {
       ...JOB_OPTIONS,
       now: { type: "boolean", description: "replace the schedule with a single run now" },
+      "no-flow-key": {
+        type: "boolean",
+        description: "remove the job's flow key (its runs that have not started follow)",
+      },
       patch: { type: "string", value: "<json|@file>", description: "the PATCH body itself" },
       "if-version": {
         type: "string",
@@ -321,15 +327,29 @@ export const jobCommands: Command[] = [
     args: "<job-id>...",
     summary: "run jobs once now; prints the new runs",
     auth: "tenant",
-    options: CONCURRENCY,
-    run: (ctx) =>
-      bulk(
+    options: {
+      "flow-key": {
+        type: "string",
+        value: "<key>",
+        description: "count these runs under this flow key instead of the job's",
+      },
+      "no-flow-key": { type: "boolean", description: "count these runs under no flow key" },
+      ...CONCURRENCY,
+    },
+    run(ctx) {
+      const key = str(ctx.values, "flow-key");
+      const none = ctx.values["no-flow-key"] === true;
+      if (key !== undefined && none)
+        throw new UsageError("give --flow-key or --no-flow-key, not both");
+      const input = key !== undefined ? { flow_key: key } : none ? { flow_key: null } : {};
+      return bulk(
         ctx,
         ids(ctx, "job id"),
         "triggering jobs",
-        (id) => ctx.client.jobs.trigger(id),
+        (id) => ctx.client.jobs.trigger(id, input),
         showRunLine,
-      ),
+      );
+    },
   },
   {
     name: "jobs preview",

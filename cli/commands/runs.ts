@@ -1,5 +1,5 @@
 /** runs, dead letters (tenant token). */
-import type { Run, RunDetail } from "../../src/client/index.ts";
+import type { Run, RunDetail, WaitingReason } from "../../src/client/index.ts";
 import { isTerminal, RUN_STATUSES } from "../../src/domain/run-status.ts";
 import {
   CONCURRENCY,
@@ -15,10 +15,22 @@ import {
 import { bulk, printList } from "../lists.ts";
 import { type Column, EXIT, fields, table, time, UsageError, WaitTimeout } from "../output.ts";
 
+/** What holds a run that is due, in words. */
+export function waitingText(run: Pick<Run, "waiting_reason" | "flow_key">): string | null {
+  const reasons: Record<WaitingReason, string> = {
+    flow_key: `its flow key's limits (flow-keys get ${run.flow_key ?? "?"})`,
+    destination: "its destination's limits (destinations list)",
+    tenant_cap: "the tenant's in-flight cap",
+  };
+  return run.waiting_reason ? reasons[run.waiting_reason] : null;
+}
+
 export const RUN_COLUMNS: Column<Run>[] = [
   ["ID", (r) => r.id],
   ["JOB", (r) => r.job_id],
   ["STATUS", (r) => r.status],
+  ["WAITING ON", (r) => r.waiting_reason],
+  ["FLOW KEY", (r) => r.flow_key],
   ["PRIORITY", (r) => r.priority],
   ["SCHEDULED FOR", (r) => time(r.scheduled_for)],
   ["ATTEMPT", (r) => `${r.attempt}/${r.max_attempts}`],
@@ -38,7 +50,9 @@ const showRun = (r: Run | RunDetail, extra: { jobName?: string; consoleUrl?: str
     ["status", r.status],
     ["trigger", r.trigger],
     ["priority", r.priority],
+    ["flow key", r.flow_key],
     ["scheduled for", time(r.scheduled_for)],
+    ["waiting on", waitingText(r)],
     ["attempts", `${r.attempt} of ${r.max_attempts}`],
     ["next attempt", time(r.next_attempt_at)],
     ["started", time(r.started_at)],

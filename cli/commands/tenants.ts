@@ -7,6 +7,7 @@ import type {
   TokenScope,
 } from "../../src/client/index.ts";
 import { args, type Command, choice, flag, int, list, PAGING, str } from "../command.ts";
+import { limitOptions, limitsFromFlags, limitsText } from "../flow-limits.ts";
 import { printList } from "../lists.ts";
 import { type Column, fields, time, UsageError } from "../output.ts";
 
@@ -28,6 +29,7 @@ const showTenant = (t: Tenant) =>
     ["tier", t.tier],
     ["suspended", t.suspended ? "yes" : "no"],
     ["max in flight", t.max_in_flight],
+    ["default flow limits", limitsText(t.default_flow_limits)],
     ["created", time(t.created_at)],
     ["updated", time(t.updated_at)],
   ]);
@@ -129,7 +131,13 @@ export const tenantCommands: Command[] = [
   {
     name: "tenants update",
     args: "<tenant-id>",
-    summary: "change a tenant's name, tier, suspension or in-flight cap",
+    summary: "change a tenant's name, tier, suspension, in-flight cap or default flow limits",
+    help: [
+      "Default flow limits apply to every flow key without limits of its own; the flags given",
+      "replace the default as a whole (give every part you want):",
+      "  tenants update acme --default-max-running 5 --default-rate 60/1m",
+      "  tenants update acme --no-default-flow-limits",
+    ].join("\n"),
     auth: "admin",
     options: {
       name: { type: "string", value: "<name>", description: "new display name" },
@@ -141,12 +149,21 @@ export const tenantCommands: Command[] = [
         value: "<n|tier>",
         description: "override runs in flight; `tier` restores the tier's value",
       },
+      ...limitOptions("default-", "each flow key without limits of its own"),
+      "no-default-flow-limits": {
+        type: "boolean",
+        description: "remove the default flow limits",
+      },
     },
     async run(ctx) {
       const [id] = args(ctx, ["tenant-id"]);
       if (flag(ctx.values, "suspend") && flag(ctx.values, "resume"))
         throw new UsageError("give --suspend or --resume, not both");
       const cap = str(ctx.values, "max-in-flight");
+      const defaults = limitsFromFlags(ctx.values, "default-");
+      const noDefaults = flag(ctx.values, "no-default-flow-limits");
+      if (defaults && noDefaults)
+        throw new UsageError("give --default-... limits or --no-default-flow-limits, not both");
       const patch: TenantPatch = {
         ...(str(ctx.values, "name") ? { name: str(ctx.values, "name") } : {}),
         ...(choice(ctx.values, "tier", TIERS) ? { tier: choice(ctx.values, "tier", TIERS) } : {}),
@@ -155,10 +172,12 @@ export const tenantCommands: Command[] = [
         ...(cap === undefined
           ? {}
           : { max_in_flight: cap === "tier" ? null : (int(ctx.values, "max-in-flight") ?? null) }),
+        ...(defaults ? { default_flow_limits: defaults } : {}),
+        ...(noDefaults ? { default_flow_limits: null } : {}),
       };
       if (Object.keys(patch).length === 0)
         throw new UsageError(
-          "nothing to change: give --name, --tier, --suspend, --resume or --max-in-flight",
+          "nothing to change: give --name, --tier, --suspend, --resume, --max-in-flight or --default-max-running/--default-rate",
         );
       const tenant = await ctx.client.tenants.update(id as string, patch);
       ctx.print(tenant, () => showTenant(tenant));

@@ -1,9 +1,10 @@
 /**
  * The typed client of the scheduler API. Runs wherever `fetch` does (Node 20+, Workers, browsers,
  * Deno, Bun). Every route is in `operations`; the groups in resources.ts (tenants, tokens, jobs,
- * runs, dead letters, schedules, workers) name them for people.
+ * runs, dead letters, schedules, workers) and flow.ts (flow keys, destinations) name them for people.
  */
 import { parseRetryAfter, problemFrom, SchedulerConnectionError } from "./errors.ts";
+import { DestinationsApi, FlowKeysApi } from "./flow.ts";
 import { fillPath, type Operation, operations, type PathParams } from "./operations.ts";
 import {
   DeadLettersApi,
@@ -86,6 +87,8 @@ export class SchedulerClient {
   readonly deadLetters: DeadLettersApi;
   readonly schedules: SchedulesApi;
   readonly workers: WorkersApi;
+  readonly flowKeys: FlowKeysApi;
+  readonly destinations: DestinationsApi;
 
   private readonly options: SchedulerClientOptions;
 
@@ -99,6 +102,8 @@ export class SchedulerClient {
     this.deadLetters = new DeadLettersApi(this);
     this.schedules = new SchedulesApi(this);
     this.workers = new WorkersApi(this);
+    this.flowKeys = new FlowKeysApi(this);
+    this.destinations = new DestinationsApi(this);
   }
 
   /** The same client with another token (say, a tenant's right after an admin created it). */

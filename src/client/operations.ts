@@ -10,7 +10,13 @@ import type {
   CompleteInput,
   CreatedTenant,
   DeadLetterQuery,
+  Destination,
+  DestinationPage,
   FailInput,
+  FlowKey,
+  FlowKeyPage,
+  FlowLimitsInput,
+  FlowListQuery,
   Health,
   HeartbeatInput,
   IssuedToken,
@@ -41,13 +47,14 @@ import type {
   TenantPatch,
   TenantUsage,
   TokenInput,
+  TriggerInput,
   Worker,
   WorkerHeartbeatAnswer,
   WorkerHeartbeatInput,
   WorkerPage,
 } from "./types.ts";
 
-export type Method = "GET" | "POST" | "PATCH" | "DELETE";
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 /** How an answer is read: JSON, text (Prometheus metrics), or nothing (204). */
 export type AnswerKind = "json" | "text" | "none";
 
@@ -109,7 +116,7 @@ export const operations = {
   cancelJob: route<never, never, Job>()("DELETE", "/v1/jobs/{id}"),
   pauseJob: route<never, never, Job>()("POST", "/v1/jobs/{id}/pause"),
   resumeJob: route<never, never, Job>()("POST", "/v1/jobs/{id}/resume"),
-  triggerJob: route<never, never, Run>()("POST", "/v1/jobs/{id}/trigger"),
+  triggerJob: route<never, TriggerInput, Run>()("POST", "/v1/jobs/{id}/trigger"),
   previewJob: route<PreviewQuery, never, SchedulePreview>()("GET", "/v1/jobs/{id}/preview"),
   listJobRuns: route<JobRunListQuery, never, RunPage>()("GET", "/v1/jobs/{id}/runs"),
 
@@ -131,6 +138,16 @@ export const operations = {
   failRun: route<never, FailInput, Run>()("POST", "/v1/runs/{id}/fail"),
   drainWorker: route<never, never, Worker>()("POST", "/v1/workers/{id}/drain"),
   listWorkers: route<never, never, WorkerPage>()("GET", "/v1/workers"),
+
+  // flow control: limits per flow key and per destination host, with their usage
+  listFlowKeys: route<FlowListQuery, never, FlowKeyPage>()("GET", "/v1/flow-keys"),
+  getFlowKey: route<never, never, FlowKey>()("GET", "/v1/flow-keys/{key}"),
+  putFlowKey: route<never, FlowLimitsInput, FlowKey>()("PUT", "/v1/flow-keys/{key}"),
+  deleteFlowKey: route<never, never, void>()("DELETE", "/v1/flow-keys/{key}", "none"),
+  listDestinations: route<FlowListQuery, never, DestinationPage>()("GET", "/v1/destinations"),
+  getDestination: route<never, never, Destination>()("GET", "/v1/destinations/{host}"),
+  putDestination: route<never, FlowLimitsInput, Destination>()("PUT", "/v1/destinations/{host}"),
+  deleteDestination: route<never, never, void>()("DELETE", "/v1/destinations/{host}", "none"),
 
   // schedules and metrics
   previewSchedule: route<never, SchedulePreviewInput, SchedulePreview>()(

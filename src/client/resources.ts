@@ -1,6 +1,7 @@
 /**
  * The client's groups of routes, named for people: tenants, tokens, jobs, runs, dead letters,
- * schedules, workers. Each method is one call of `SchedulerClient.call` on an operation.
+ * schedules, workers (flow keys and destinations are in flow.ts). Each method is one call of
+ * `SchedulerClient.call` on an operation.
  */
 import type { CallOptions, SchedulerClient } from "./client.ts";
 import { operations } from "./operations.ts";
@@ -34,6 +35,7 @@ import type {
   TenantUsage,
   TokenInput,
   TokenScope,
+  TriggerInput,
   Worker,
   WorkerHeartbeatAnswer,
 } from "./types.ts";
@@ -71,7 +73,10 @@ export class TenantsApi {
     return this.client.call(operations.getTenantUsage, { params: { id }, ...options });
   }
 
-  /** Name, tier, suspension, `max_in_flight` override (null restores the tier's). */
+  /**
+   * Name, tier, suspension, `max_in_flight` override (null restores the tier's), and
+   * `default_flow_limits` for flow keys without limits of their own (null removes them).
+   */
   update(id: string, patch: TenantPatch, options?: CallOptions): Promise<Tenant> {
     return this.client.call(operations.updateTenant, { params: { id }, body: patch, ...options });
   }
@@ -193,9 +198,12 @@ export class JobsApi {
     return this.client.call(operations.resumeJob, { params: { id }, ...options });
   }
 
-  /** One run now, whatever the schedule. */
-  trigger(id: string, options?: CallOptions): Promise<Run> {
-    return this.client.call(operations.triggerJob, { params: { id }, ...options });
+  /**
+   * One run now, whatever the schedule; `{ flow_key }` counts this run under another flow key
+   * than the job's (null: under none).
+   */
+  trigger(id: string, input: TriggerInput = {}, options?: CallOptions): Promise<Run> {
+    return this.client.call(operations.triggerJob, { params: { id }, body: input, ...options });
   }
 
   /** The job's next fire times (UTC). */

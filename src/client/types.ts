@@ -6,6 +6,16 @@
 import type { z } from "@hono/zod-openapi";
 import type { ProblemSchema } from "../contract/common";
 import type {
+  DestinationPageSchema,
+  DestinationViewSchema,
+  FlowKeyPageSchema,
+  FlowKeyViewSchema,
+  FlowLimitsSchema,
+  FlowListQuerySchema,
+  FlowRateSchema,
+  TriggerInputSchema,
+} from "../contract/flow";
+import type {
   BatchInputSchema,
   JobInputSchema,
   JobListQuerySchema,
@@ -69,6 +79,9 @@ export type HttpTarget = Extract<Target, { type: "http" }>;
 /** A target as a request gives it (method and headers optional). */
 export type TargetInput = NonNullable<JobInput["target"]>;
 
+/** `POST /v1/jobs/:id/trigger`: optionally another flow key for this one run (null: none). */
+export type TriggerInput = z.input<typeof TriggerInputSchema>;
+
 export type PreviewQuery = QueryOf<typeof PreviewQuerySchema>;
 export type SchedulePreviewInput = z.input<typeof SchedulePreviewInputSchema>;
 export type SchedulePreview = z.output<typeof PreviewSchema>;
@@ -77,6 +90,8 @@ export type Run = z.output<typeof RunSchema>;
 export type RunDetail = z.output<typeof RunDetailSchema>;
 export type Attempt = z.output<typeof AttemptSchema>;
 export type RunStatus = Run["status"];
+/** Why a run that is due has not started: `flow_key`, `destination` or `tenant_cap`. */
+export type WaitingReason = NonNullable<Run["waiting_reason"]>;
 export type RunListQuery = QueryOf<typeof RunListQuerySchema>;
 export type JobRunListQuery = Omit<RunListQuery, "job_id">;
 export type DeadLetterQuery = Omit<RunListQuery, "status">;
@@ -93,6 +108,16 @@ export type Tier = Tenant["tier"];
 export type TokenInput = z.input<typeof TokenInputSchema>;
 export type IssuedToken = z.output<typeof IssuedTokenSchema>;
 export type TokenScope = IssuedToken["scope"];
+
+/** Flow control: limits on a flow key or a destination host, and what each uses now. */
+export type FlowLimits = z.output<typeof FlowLimitsSchema>;
+export type FlowLimitsInput = z.input<typeof FlowLimitsSchema>;
+export type FlowRate = z.output<typeof FlowRateSchema>;
+export type FlowKey = z.output<typeof FlowKeyViewSchema>;
+export type FlowKeyPage = z.output<typeof FlowKeyPageSchema>;
+export type Destination = z.output<typeof DestinationViewSchema>;
+export type DestinationPage = z.output<typeof DestinationPageSchema>;
+export type FlowListQuery = QueryOf<typeof FlowListQuerySchema>;
 
 /** Per-minute series for charts (`GET /v1/stats`). */
 export type StatsQuery = QueryOf<typeof StatsQuerySchema>;

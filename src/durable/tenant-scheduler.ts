@@ -37,6 +37,7 @@ import type {
 import { fail, type Outcome } from "../domain/problem";
 import type { TierName } from "../domain/tiers";
 import type { AttemptResult, ClaimRequest, ClaimResponse } from "../queues/messages";
+import { flowGaugesOf } from "./metrics/flow-gauges";
 import { renderTenantMetrics } from "./metrics/metrics";
 import type { MinutePoint } from "./metrics/minute-stats";
 import { applyMigrations } from "./storage/database";
@@ -219,7 +220,10 @@ export class TenantScheduler extends TenantObject {
     return this.tenantCall(credential, "write", () => this.runOperations.replay(id));
   }
 
-  /** The tenant's metrics as Prometheus text: the counters table, and worker gauges. */
+  /**
+   * The tenant's metrics as Prometheus text: the counters table, worker gauges, and flow-control
+   * gauges of its top keys and destinations (flow-gauges.ts).
+   */
   async metrics(credential: Credential): Promise<Outcome<string>> {
     return this.tenantCall(credential, "read", () => {
       const tenant = this.tenants.require();
@@ -227,7 +231,12 @@ export class TenantScheduler extends TenantObject {
       return renderTenantMetrics(tenant.id, samples, {
         inFlight: this.gauges.inFlight(),
         maxInFlight: maxInFlight(tenant),
-        gauges: this.workers.gauges(),
+        gauges: [
+          ...this.workers.gauges(),
+          ...flowGaugesOf(this.memory.usage, this.flowLimits, (kind, name) =>
+            this.admission.usageOf(kind, name, Date.now()),
+          ),
+        ],
       });
     });
   }

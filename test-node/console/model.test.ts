@@ -1,9 +1,17 @@
 /**
  * The console's pure logic, in Node: times in zones and DST days, the job form's requests and where
- * the API's messages go, metrics parsing and chart series, task graph layers.
+ * the API's messages go, flow limits, metrics parsing and chart series, task graph layers.
  */
 import { describe, expect, it } from "vitest";
 import type { Job } from "../../src/client/index.ts";
+import {
+  buildLimits,
+  emptyLimitsForm,
+  limitsFormOf,
+  limitsText,
+  placeLimitErrors,
+  waitingText,
+} from "../../src/console/client/flow-model.ts";
 import {
   buildInput,
   buildPatch,
@@ -207,6 +215,50 @@ describe("the job form", () => {
     ]);
     expect(placed.byField).toEqual({ "job-cron": ["bad"] });
     expect(placed.unplaced).toEqual(["(body): odd"]);
+  });
+});
+
+describe("flow limits", () => {
+  it("sends the parts given, leaving ranges and a rate's burst to the API", () => {
+    const form = { ...emptyLimitsForm("customer-1"), maxRunning: "2" };
+    expect(buildLimits(form)).toEqual({ limits: { max_running: 2 }, errors: [] });
+    expect(buildLimits({ ...form, maxRunning: "", rateLimit: "10", periodSeconds: "60" })).toEqual({
+      limits: { rate: { limit: 10, period_seconds: 60 } },
+      errors: [],
+    });
+    // Nothing given: the API says "give max_running, rate or both".
+    expect(buildLimits(emptyLimitsForm()).limits).toEqual({});
+    expect(buildLimits({ ...form, burst: "lots" }).errors).toEqual([
+      { path: "rate.burst", message: "must be a number" },
+    ]);
+    const limits = { max_running: 3, rate: { limit: 5, period_seconds: 3600, burst: 8 } };
+    expect(buildLimits(limitsFormOf("k", limits)).limits).toEqual(limits);
+    expect(limitsText(limits)).toBe("at most 3 running · 5 per 1 h, burst 8");
+    expect(limitsText(null)).toBe("none");
+  });
+
+  it("places each API message at its field (a tenant's default under its prefix), the rest above", () => {
+    const placed = placeLimitErrors(
+      [
+        { path: "default_flow_limits.rate.period_seconds", message: "too long" },
+        { path: "default_flow_limits.max_running", message: "too small" },
+        { path: "default_flow_limits", message: "give max_running, rate or both" },
+      ],
+      "tenant-limits",
+      "default_flow_limits",
+    );
+    expect(placed).toEqual({
+      byField: {
+        "tenant-limits-period": ["too long"],
+        "tenant-limits-max-running": ["too small"],
+      },
+      unplaced: ["give max_running, rate or both"],
+    });
+    expect(placeLimitErrors([{ path: "host", message: "bad" }], "host-limits").byField).toEqual({
+      "host-limits-name": ["bad"],
+    });
+    expect(waitingText("flow_key", "acme")).toBe("its flow key acme is at its limits");
+    expect(waitingText("tenant_cap", null)).toBe("the tenant's runs in flight are at its cap");
   });
 });
 

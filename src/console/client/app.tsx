@@ -3,6 +3,7 @@ import type { Child } from "hono/jsx";
 import { useEffect } from "hono/jsx/dom";
 import { ChartsPage } from "./pages/charts";
 import { DeadLettersPage } from "./pages/dead-letters";
+import { FlowPage } from "./pages/flow";
 import { JobPage } from "./pages/job";
 import { JobFormPage } from "./pages/job-form";
 import { JobsPage } from "./pages/jobs";
@@ -24,6 +25,7 @@ const TENANT_NAV = [
   ["/dead-letters", "Dead letters"],
   ["/charts", "Charts"],
   ["/workers", "Workers"],
+  ["/flow", "Flow control"],
 ] as const;
 const OPERATOR_NAV = [["/tenants", "Tenants"]] as const;
 
@@ -38,6 +40,7 @@ const TENANT_ROUTES: [string, (p: Record<string, string>) => Child][] = [
   ["/dead-letters", () => <DeadLettersPage />],
   ["/charts", () => <ChartsPage />],
   ["/workers", () => <WorkersPage />],
+  ["/flow", () => <FlowPage />],
 ];
 
 const OPERATOR_ROUTES: [string, (p: Record<string, string>) => Child][] = [

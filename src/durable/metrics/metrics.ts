@@ -46,6 +46,34 @@ const HELP: Record<string, [type: "counter" | "gauge" | "histogram", help: strin
     "Worker runs waiting for a claim (due now or later), by pool.",
   ],
   scheduler_workers: ["gauge", "Pull workers by state (active, draining, stale)."],
+  scheduler_flow_key_runs_waiting: [
+    "gauge",
+    "Runs pending or retrying per flow key: the 10 keys with most, then (no key) and (other keys) summed.",
+  ],
+  scheduler_flow_key_runs_in_flight: [
+    "gauge",
+    "Runs queued or running per flow key, for the same keys as scheduler_flow_key_runs_waiting.",
+  ],
+  scheduler_flow_key_max_running: [
+    "gauge",
+    "The max_running limit (own or the tenant's default) of the keys shown, where they have one.",
+  ],
+  scheduler_flow_key_rate_tokens: [
+    "gauge",
+    "Runs the rate limit (own or the tenant's default) lets start now, for the keys shown with a rate.",
+  ],
+  scheduler_destination_runs_in_flight: [
+    "gauge",
+    "Runs queued or running per destination host with limits: the 10 with most, then (other destinations) summed.",
+  ],
+  scheduler_destination_max_running: [
+    "gauge",
+    "The max_running limit of the destinations shown, where they have one.",
+  ],
+  scheduler_destination_rate_tokens: [
+    "gauge",
+    "Runs the rate limit lets start now, for the destinations shown with a rate.",
+  ],
   scheduler_worker_claim_lag_seconds: [
     "histogram",
     "Ready (due or retry time) to claimed, for worker runs, by pool.",

@@ -254,6 +254,16 @@ export function JobPage(props: { id: string }) {
                 ),
               ],
               ["Priority", data.priority],
+              [
+                "Flow key",
+                data.flow_key ? (
+                  <Link to="/flow" class="mono">
+                    {data.flow_key}
+                  </Link>
+                ) : (
+                  <span class="muted">none</span>
+                ),
+              ],
               ["Overlap", data.overlap.replace("_", " ")],
               ["Catch-up window", durationText(data.catchup_window_seconds * 1000)],
             ]}

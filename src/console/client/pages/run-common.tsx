@@ -2,6 +2,7 @@
 import type { Child } from "hono/jsx";
 import { RUN_STATUSES } from "../../../domain/run-status";
 import { type Run, taskKeyOf } from "../api";
+import { WAITING_SHORT, waitingText } from "../flow-model";
 import { Link } from "../router";
 import { durationText } from "../time";
 import { StatusBadge, Time } from "../ui/components";
@@ -97,6 +98,12 @@ export function RunTable(props: {
             ) : null}
             <td data-label="Status">
               <StatusBadge status={run.status} />
+              {run.waiting_reason ? (
+                <span class="muted small" title={waitingText(run.waiting_reason, run.flow_key)}>
+                  {" "}
+                  waiting on {WAITING_SHORT[run.waiting_reason]}
+                </span>
+              ) : null}
             </td>
             <td data-label="Scheduled for">
               <Time iso={run.scheduled_for} />

@@ -1,5 +1,6 @@
 /** One run: its state, every attempt (status code, duration, response excerpt, worker, error). */
 import { api, isProblem, parentOf, type RunDetail, runGraph, taskKeyOf } from "../api";
+import { waitingText } from "../flow-model";
 import { useAction, useAsync, useInterval } from "../hooks";
 import { useJobNames } from "../job-names";
 import { Link } from "../router";
@@ -243,6 +244,31 @@ export function RunPage(props: { id: string }) {
             ],
             ["Trigger", data.trigger === "manual" ? "manual (trigger or replay)" : "schedule"],
             ["Priority", data.priority],
+            [
+              "Flow key",
+              data.flow_key ? (
+                <Link to="/flow" class="mono">
+                  {data.flow_key}
+                </Link>
+              ) : (
+                <span class="muted">none</span>
+              ),
+            ],
+            ...(data.waiting_reason
+              ? ([
+                  [
+                    "Waiting on",
+                    <span class="waiting-reason">
+                      {waitingText(data.waiting_reason, data.flow_key)}{" "}
+                      <Link
+                        to={data.waiting_reason === "tenant_cap" ? "/runs?status=running" : "/flow"}
+                      >
+                        {data.waiting_reason === "tenant_cap" ? "runs in flight" : "flow control"}
+                      </Link>
+                    </span>,
+                  ],
+                ] as [string, ReturnType<typeof Json>][])
+              : []),
             ["Scheduled for", <Time iso={data.scheduled_for} utc="inline" />],
             ["Started", <Time iso={data.started_at} empty="not yet" />],
             ["Finished", <Time iso={data.finished_at} empty="not yet" />],

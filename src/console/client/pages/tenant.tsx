@@ -19,6 +19,7 @@ import {
 } from "../ui/components";
 import { confirmAction, notify } from "../ui/feedback";
 import { SecretBox } from "../ui/secret";
+import { DefaultFlowLimits } from "./tenant-flow-defaults";
 
 const TIERS = ["free", "standard", "premium"] as const;
 const SCOPES = [
@@ -371,6 +372,7 @@ export function TenantPage(props: { id: string }) {
         />
       </section>
       <Settings tenant={data} onChange={tenant.setData} />
+      <DefaultFlowLimits tenant={data} onChange={tenant.setData} />
       <Tokens tenant={data} />
       <SigningSecret tenant={data} />
     </Page>
