@@ -19,7 +19,7 @@ export const MUTANTS: Mutant[] = [
   {
     invariant: "an attempt starts at most once",
     change:
-      "a claim reads a pool named twice twice (defect 2), without the status compare-and-set or the state-machine check",
+      "a duplicated message starts its attempt again (the claim accepts a run already running), without the status compare-and-set or the state-machine check",
     edits: [
       { file: RUN_STORE, from: "    assertTransition(run.status, to);\n", to: "" },
       {
@@ -28,9 +28,9 @@ export const MUTANTS: Mutant[] = [
         to: "this.updateColumns(run.id, { ...fields, status: to });",
       },
       {
-        file: "src/durable/workers/pool-runs.ts",
-        from: "const distinct = [...new Set(pools)];",
-        to: "const distinct = [...pools];",
+        file: "src/durable/lifecycle/attempt-lifecycle.ts",
+        from: 'if (run?.status !== "queued" || run.attempt + 1 !== request.attempt) return null;',
+        to: 'if (run === undefined || (run.status === "queued" ? run.attempt + 1 : run.attempt) !== request.attempt) return null;',
       },
     ],
   },
