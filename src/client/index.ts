@@ -18,6 +18,7 @@ export { type Operation, type OperationName, operations } from "./operations.ts"
 export { Paginated } from "./pagination.ts";
 export type { CreateJobOptions, UpdateJobOptions } from "./resources.ts";
 export type * from "./types.ts";
+export type * from "./report-types.ts";
 export {
   type VerifiedWebhook,
   type VerifyOptions,

@@ -93,9 +93,10 @@ export const ClaimAnswerSchema = z
   .object({
     runs: z.array(ClaimedRunSchema),
     draining: z.boolean().openapi({ description: "the worker was drained: it gets no runs" }),
-    reports: z
-      .array(ReportResultSchema)
-      .openapi({ description: "what became of each report the claim carried, in order" }),
+    reports: z.array(ReportResultSchema).optional().openapi({
+      description:
+        "what became of each report the claim carried, in order (only when it carried some)",
+    }),
   })
   .openapi("ClaimAnswer");
 export type ClaimAnswer = z.infer<typeof ClaimAnswerSchema>;

@@ -105,8 +105,11 @@ export class WorkerOperations {
       if (caller.pools) assertMayActAs(caller, this.registry.get(input.worker_id));
       return this.registry.seen(input.worker_id, input.pools, now);
     });
-    const reports = this.reports.record(input.worker_id, input.reports ?? [], caller, now);
-    if (worker.draining) return { answer: { runs: [], draining: true, reports } };
+    // Answered only to a claim that carried reports (older workers see the answer they knew).
+    const reports = input.reports?.length
+      ? { reports: this.reports.record(input.worker_id, input.reports, caller, now) }
+      : {};
+    if (worker.draining) return { answer: { runs: [], draining: true, ...reports } };
     const request = {
       workerId: input.worker_id,
       tokenId: caller.tokenId,
@@ -116,13 +119,13 @@ export class WorkerOperations {
     };
     const runs = this.claims.claim(request, now);
     if (runs.length || input.wait_seconds <= 0)
-      return { answer: { runs, draining: false, reports } };
+      return { answer: { runs, draining: false, ...reports } };
     const waited = this.claims.wait(request, input.wait_seconds * 1000, connected);
     return {
       waiting: waited.then((later) => ({
         runs: later,
         draining: this.registry.get(input.worker_id)?.draining ?? false,
-        reports,
+        ...reports,
       })),
     };
   }
