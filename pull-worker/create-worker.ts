@@ -524,6 +524,12 @@ export function createWorker(options: WorkerOptions): Worker {
       const lease = byRun.get(keyOf(a.run));
       if (lease) {
         // Saved when the attempt is still current (no cancel); otherwise there is no next use.
+        if (checkpointVersion !== a.sentCheckpoint && !lease.cancel) {
+          log("info", `checkpoint sent for run ${a.run.run_id}`, {
+            run_id: a.run.run_id,
+            attempt: a.run.attempt,
+          });
+        }
         a.sentCheckpoint = checkpointVersion;
         a.sentProgress = progressVersion;
         applyLease(a, lease.lease_expires_at);
