@@ -4,6 +4,14 @@
  * runs (`pick`), so a sequence with steps removed still runs (that is how failures shrink).
  */
 import {
+  BATCH_WEIGHTS,
+  type BatchAction,
+  isBatchAction,
+  isBatchKind,
+  performBatch,
+  randomBatchAction,
+} from "./batch-actions";
+import {
   type JobSpec,
   jobInput,
   jobPatch,
@@ -38,7 +46,8 @@ export type Action =
   | { kind: "restart" }
   | { kind: "fault"; writes: number }
   | { kind: "sendFault" }
-  | { kind: "interleave"; during: Action };
+  | { kind: "interleave"; during: Action }
+  | BatchAction;
 
 /** How often each step is chosen (relative weights). */
 const WEIGHTS: [Action["kind"], number][] = [
@@ -71,6 +80,7 @@ const WEIGHTS: [Action["kind"], number][] = [
   ["fault", 2],
   ["sendFault", 1],
   ["interleave", 2],
+  ...BATCH_WEIGHTS,
 ];
 /** Requests that most often arrive while the alarm waits on its queue sends (`interleave`). */
 const INTERLEAVED = new Set<Action["kind"]>([
@@ -116,6 +126,7 @@ export function randomAction(
       break;
     }
   }
+  if (isBatchKind(kind)) return randomBatchAction(kind, random);
   const pick = random.float();
   const worker = random.int(3);
   switch (kind) {
@@ -225,6 +236,7 @@ function choose<T>(items: readonly T[], pick: number): T | undefined {
 
 /** Runs `action` against the world. */
 export async function perform(world: World, jobs: CreatedJob[], action: Action): Promise<void> {
+  if (isBatchAction(action)) return performBatch(world, action);
   const { object, credential } = world;
   const job = "pick" in action ? choose(jobs, action.pick) : undefined;
   const worker: SimWorker | undefined =
