@@ -181,17 +181,24 @@ describe("batched reports", () => {
     ]);
     expect(paths(results[0])).toEqual(["reports[0].run_id"]);
     // A token that did not claim the attempt may not report on it either (whatever its pools).
-    const [byOther] = await reportJson(plain, workerId(), [
+    const stranger = workerId();
+    await claim(plain, { worker_id: stranger, pools: ["b"] });
+    const [byOther] = await reportJson(plain, stranger, [
       { kind: "complete", run_id: runB?.run_id, attempt: 1 },
     ]);
     expect(byOther?.problem?.status).toBe(403);
     expect(paths(byOther)).toEqual(["authorization"]);
     expect((await runDetail(tenant, runB?.run_id as string)).status).toBe("running");
-    // And it may not report as a worker of pools outside its own (the whole request).
+    // And it may not report as a worker of pools outside its own, nor as one never seen (the
+    // whole request).
     await expectProblem(
       await report(onlyB, worker, [{ kind: "complete", run_id: runA?.run_id, attempt: 1 }]),
       403,
       ["worker_id"],
+    );
+    await expectProblem(
+      await report(plain, workerId(), [{ kind: "complete", run_id: runA?.run_id, attempt: 1 }]),
+      404,
     );
   });
 

@@ -184,15 +184,16 @@ export class WorkerOperations {
 
   /**
    * Several reports of worker `workerId` at once, answered each on its own: a stale, foreign or
-   * unknown item is refused with its problem and the others are recorded. A token limited to pools
-   * may not report as a worker of other pools (403 for the whole request).
+   * unknown item is refused with its problem and the others are recorded. A worker never seen is
+   * a 404 (it holds no attempt), and a token limited to pools may not report as a worker of other
+   * pools (403); both refuse the whole request.
    */
   reportMany(workerId: string, items: ReportItem[], caller: Caller): ReportResult[] {
     const now = Date.now();
     const worker = this.registry.get(workerId);
+    if (!worker) throw fail.notFound(`Worker ${workerId}`);
     assertMayActAs(caller, worker);
-    // A worker never seen has no attempt to report on: its items are refused, no row is made.
-    if (worker) this.parts.transaction(() => this.registry.seen(workerId, null, now));
+    this.parts.transaction(() => this.registry.seen(workerId, null, now));
     return this.reports.record(workerId, items, caller, now);
   }
 
