@@ -1,8 +1,9 @@
 /**
  * A pull worker as a library (Node 22, built-ins only): claims runs of its pools from the scheduler
  * by long polling, runs a handler per run (up to `concurrency` at once), keeps the leases alive
- * with one heartbeat per worker, sends saved checkpoints and progress with a per-run heartbeat,
- * aborts a handler when its run is cancelled or no longer ours, and reports each outcome.
+ * with one heartbeat per worker (carrying saved checkpoints and progress), aborts a handler when
+ * its run is cancelled or no longer ours, and reports outcomes in batches: the next claim carries
+ * them, or one request sends those that waited `reportLingerMs` (report-buffer.ts).
  *
  *   const worker = createWorker({ url, token, pools: ["video"], handler: async (run, ctx) => … });
  *   process.on("SIGTERM", () => void worker.drain(30_000));
@@ -12,6 +13,7 @@
  */
 import { hostname } from "node:os";
 import { sendsTokenInClear } from "./plain-http.ts";
+import { ReportBuffer, type ReportItem, type ReportResult } from "./report-buffer.ts";
 
 /** A run as the claim hands it over. */
 export interface ClaimedRun {
@@ -62,6 +64,13 @@ export interface WorkerOptions {
    * absent). Heartbeats go every third of it.
    */
   leaseSeconds?: number;
+  /**
+   * How long a finished run's report may wait to go with others (0..1000 ms, default 200): the
+   * next claim carries it, or one batch sends every report that waited this long. After a claim
+   * that brought runs, the next claim waits this long too, so a busy worker claims (and reports)
+   * several runs per request.
+   */
+  reportLingerMs?: number;
   handler: Handler;
   /** Where the worker's own lines go; by default warnings and errors to stderr. */
   log?: Logger;
@@ -102,7 +111,13 @@ export const LIMITS = {
   maxResultBytes: 64 * 1024,
   maxProgressBytes: 4 * 1024,
   maxErrorLength: 4096,
+  maxReportLingerMs: 1000,
 } as const;
+
+/** Bytes of checkpoints and progress one worker heartbeat carries; the rest go per run. */
+const BEAT_NEWS_BYTES = 192 * 1024;
+/** A claim carrying reports waits at most this long, so their answers are not held by a long poll. */
+const CARRYING_WAIT_SECONDS = 1;
 
 /** Retries of one request on network errors, 408, 429 and 5xx before it counts as failed. */
 const REPORT_TRIES = 8;
@@ -227,6 +242,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const concurrency = options.concurrency ?? 1;
   const waitSeconds = options.waitSeconds ?? 20;
   const { leaseSeconds } = options;
+  const lingerMs = options.reportLingerMs ?? 200;
   const log = options.log ?? defaultLog;
   const { handler, token } = options;
   const pools = [...options.pools];
@@ -245,6 +261,8 @@ export function createWorker(options: WorkerOptions): Worker {
     !(Number.isInteger(leaseSeconds) && leaseSeconds >= 1 && leaseSeconds <= LIMITS.maxLeaseSeconds)
   )
     throw new RangeError(`leaseSeconds must be an integer 1..${LIMITS.maxLeaseSeconds}`);
+  if (!(lingerMs >= 0 && lingerMs <= LIMITS.maxReportLingerMs))
+    throw new RangeError(`reportLingerMs must be 0..${LIMITS.maxReportLingerMs}`);
   if (sendsTokenInClear(base))
     log(
       "warn",
@@ -269,6 +287,9 @@ export function createWorker(options: WorkerOptions): Worker {
   let skewMs = 0;
   let beatTimer: NodeJS.Timeout | null = null;
   let beating = false;
+  const reports = new ReportBuffer(lingerMs, sendReports);
+  /** Runs whose handler has not settled: they hold slots (a run waiting for its report does not). */
+  const busy = () => [...active.values()].filter((a) => !a.settled).length;
 
   // ---------------------------------------------------------------- HTTP
 
@@ -414,7 +435,10 @@ export function createWorker(options: WorkerOptions): Worker {
     a.sentProgress = progressVersion;
   }
 
-  /** One heartbeat round: per-run beats for runs with news, one per-worker beat for the rest. */
+  /**
+   * One heartbeat round: one per-worker beat for every due run, carrying their new checkpoints and
+   * progress (up to `BEAT_NEWS_BYTES`); runs whose news do not fit get a per-run beat.
+   */
   async function beat(): Promise<void> {
     if (beating || state === "stopped") return;
     beating = true;
@@ -424,19 +448,23 @@ export function createWorker(options: WorkerOptions): Worker {
       const due = [...active.values()].filter((a) => a.nextBeatAt <= now + 250);
       // Whatever the answers say (a refused checkpoint, say), the next beat is a third of a lease away.
       for (const a of due) a.nextBeatAt = now + a.beatEveryMs;
-      const dirty = due.filter(
-        (a) => a.checkpointVersion !== a.sentCheckpoint || a.progressVersion !== a.sentProgress,
-      );
+      let budget = BEAT_NEWS_BYTES;
+      const alone: Active[] = [];
+      for (const a of due) {
+        const bytes = newsBytes(a);
+        if (bytes <= budget) budget -= bytes;
+        else alone.push(a);
+      }
       const failed: Active[] = [];
       await Promise.all(
-        dirty.map((a) =>
+        alone.map((a) =>
           runHeartbeat(a).catch((error) => {
             failed.push(a);
             log("warn", `heartbeat of run ${a.run.run_id} failed: ${String(error)}`);
           }),
         ),
       );
-      const rest = due.filter((a) => !dirty.includes(a));
+      const rest = due.filter((a) => !alone.includes(a));
       if (rest.length > 0) {
         try {
           await workerHeartbeat(rest);
@@ -457,10 +485,29 @@ export function createWorker(options: WorkerOptions): Worker {
     }
   }
 
+  /** Bytes of the checkpoint and progress saved since the run's last heartbeat (0: none). */
+  function newsBytes(a: Active): number {
+    let bytes = 0;
+    if (a.checkpointVersion !== a.sentCheckpoint) bytes += jsonBytes(a.checkpoint);
+    if (a.progressVersion !== a.sentProgress) bytes += jsonBytes(a.progress);
+    return bytes;
+  }
+
   async function workerHeartbeat(runs: Active[]): Promise<void> {
-    // The runs named are answered too: `cancel` for one that is no longer this worker's.
+    // The runs named are answered too: `cancel` for one that is no longer this worker's. Each
+    // carries the checkpoint and progress saved since its last heartbeat.
+    const sent = runs.map((a) => ({
+      a,
+      checkpointVersion: a.checkpointVersion,
+      progressVersion: a.progressVersion,
+    }));
     const answer = await request("POST", `/v1/workers/${encodeURIComponent(workerId)}/heartbeat`, {
-      runs: runs.map((a) => ({ run_id: a.run.run_id, attempt: a.run.attempt })),
+      runs: sent.map(({ a, checkpointVersion, progressVersion }) => ({
+        run_id: a.run.run_id,
+        attempt: a.run.attempt,
+        ...(checkpointVersion !== a.sentCheckpoint ? { checkpoint: a.checkpoint } : {}),
+        ...(progressVersion !== a.sentProgress ? { progress: a.progress } : {}),
+      })),
     });
     if (isTransient(answer.status)) throw new Error(describeProblem(answer));
     if (answer.status !== 200) {
@@ -473,9 +520,18 @@ export function createWorker(options: WorkerOptions): Worker {
     const leases = (answer.body as { runs?: LeaseAnswer[] } | null)?.runs ?? [];
     for (const lease of leases) byRun.set(keyOf(lease), lease);
     const missing: Active[] = [];
-    for (const a of runs) {
+    for (const { a, checkpointVersion, progressVersion } of sent) {
       const lease = byRun.get(keyOf(a.run));
       if (lease) {
+        // Saved when the attempt is still current (no cancel); otherwise there is no next use.
+        if (checkpointVersion !== a.sentCheckpoint && !lease.cancel) {
+          log("info", `checkpoint sent for run ${a.run.run_id}`, {
+            run_id: a.run.run_id,
+            attempt: a.run.attempt,
+          });
+        }
+        a.sentCheckpoint = checkpointVersion;
+        a.sentProgress = progressVersion;
         applyLease(a, lease.lease_expires_at);
         applyCancel(a, lease);
       } else missing.push(a);
@@ -529,9 +585,7 @@ export function createWorker(options: WorkerOptions): Worker {
       .catch((error) => log("error", `run ${run.run_id}: ${String(error)}`))
       .finally(() => {
         active.delete(key);
-        const waiters = slotWaiters;
-        slotWaiters = [];
-        for (const wake of waiters) wake();
+        wakeSlotWaiters();
         scheduleBeat();
       });
     scheduleBeat();
@@ -570,6 +624,8 @@ export function createWorker(options: WorkerOptions): Worker {
     });
     const settled = await Promise.race([handled, givenUp]);
     a.settled = true;
+    // Its slot is free now: the report goes with the next claim (or a batch) meanwhile.
+    wakeSlotWaiters();
     if (state === "stopped" || a.abortReason === "stop") return;
     if (a.abortReason === "lost") {
       log("info", `run ${run.run_id} attempt ${run.attempt} dropped (no longer ours)`);
@@ -620,22 +676,46 @@ export function createWorker(options: WorkerOptions): Worker {
     return report(a, "fail", { error: text, retryable });
   }
 
+  /** Sends one batch of reports (retried like any report); a refused request refuses each item. */
+  async function sendReports(items: ReportItem[]): Promise<ReportResult[]> {
+    const path = `/v1/workers/${encodeURIComponent(workerId)}/reports`;
+    const answer = await send(path, { reports: items }, REPORT_TRIES);
+    if (answer.status === 200) return (answer.body as { reports: ReportResult[] }).reports;
+    if (isTransient(answer.status)) throw new Error(describeProblem(answer));
+    const problem = { ...(answer.body as object), status: answer.status };
+    return items.map((item) => ({
+      run_id: item.run_id,
+      attempt: item.attempt,
+      recorded: false,
+      run_status: null,
+      problem,
+    }));
+  }
+
   async function report(a: Active, kind: "complete" | "fail", fields: Record<string, unknown>) {
     const { run } = a;
-    const body: Record<string, unknown> = { worker_id: workerId, attempt: run.attempt, ...fields };
-    if (typeof body.error === "string") body.error = clip(body.error, LIMITS.maxErrorLength);
-    let answer: Answer;
+    const item =
+      kind === "complete"
+        ? { kind, run_id: run.run_id, attempt: run.attempt, ...fields }
+        : {
+            kind,
+            run_id: run.run_id,
+            attempt: run.attempt,
+            error: clip(String(fields.error), LIMITS.maxErrorLength),
+            retryable: fields.retryable !== false,
+          };
+    let answer: ReportResult;
     try {
-      answer = await send(`/v1/runs/${encodeURIComponent(run.run_id)}/${kind}`, body, REPORT_TRIES);
+      answer = await reports.add(item as ReportItem);
     } catch (error) {
       log(
-        "error",
+        stateNow() === "stopped" ? "debug" : "error",
         `could not report run ${run.run_id} (${kind}): ${String(error)}; its lease will expire`,
       );
       return;
     }
-    if (answer.status === 200) {
-      const status = (answer.body as { status?: string } | null)?.status;
+    if (answer.recorded) {
+      const status = answer.run_status;
       if (kind === "complete") {
         log("info", `completed run ${run.run_id} attempt ${run.attempt}`, {
           run_id: run.run_id,
@@ -650,17 +730,15 @@ export function createWorker(options: WorkerOptions): Worker {
       }
       return;
     }
-    if (answer.status === 409) {
+    const refusal = { status: answer.problem?.status ?? 0, body: answer.problem };
+    if (refusal.status === 409) {
       log(
         a.abortReason === "cancel" ? "info" : "warn",
-        `report of run ${run.run_id} attempt ${run.attempt} refused, no longer current: ${describeProblem(answer)}`,
+        `report of run ${run.run_id} attempt ${run.attempt} refused, no longer current: ${describeProblem(refusal)}`,
       );
       return;
     }
-    if (answer.status === 413 && kind === "complete") {
-      return report(a, "fail", { error: "result larger than 64 KiB", retryable: false });
-    }
-    log("error", `report of run ${run.run_id} (${kind}) refused: ${describeProblem(answer)}`);
+    log("error", `report of run ${run.run_id} (${kind}) refused: ${describeProblem(refusal)}`);
   }
 
   // ---------------------------------------------------------------- claiming
@@ -669,10 +747,16 @@ export function createWorker(options: WorkerOptions): Worker {
     return new Promise((resolve) => slotWaiters.push(resolve));
   }
 
+  function wakeSlotWaiters() {
+    const waiters = slotWaiters;
+    slotWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
   async function claimLoop(): Promise<void> {
     let failures = 0;
     while (state === "running") {
-      const free = concurrency - active.size;
+      const free = concurrency - busy();
       if (free <= 0) {
         await Promise.race([slotFreed(), sleep(60_000, lifecycle.signal)]);
         continue;
@@ -680,6 +764,9 @@ export function createWorker(options: WorkerOptions): Worker {
       const began = Date.now();
       let answer: Answer;
       claimController = new AbortController();
+      // The reports of runs finished meanwhile ride along; such a claim waits only briefly, so
+      // their answers (and the slots' next runs) are not held by a long poll.
+      const carried = reports.takeForClaim();
       const claim = request(
         "POST",
         "/v1/workers/claim",
@@ -687,8 +774,9 @@ export function createWorker(options: WorkerOptions): Worker {
           worker_id: workerId,
           pools,
           max: Math.min(free, LIMITS.maxClaim),
-          wait_seconds: waitSeconds,
+          wait_seconds: carried.length ? Math.min(waitSeconds, CARRYING_WAIT_SECONDS) : waitSeconds,
           ...(leaseSeconds === undefined ? {} : { lease_seconds: leaseSeconds }),
+          ...(carried.length ? { reports: carried.map((p) => p.item) } : {}),
         },
         claimController.signal,
       );
@@ -696,6 +784,8 @@ export function createWorker(options: WorkerOptions): Worker {
       try {
         answer = await claim;
       } catch (error) {
+        // Whether the scheduler saw them is unknown: they go again (idempotent per attempt).
+        reports.giveBack(carried, false);
         if (stateNow() === "stopped" || claimController.signal.aborted) break;
         failures++;
         const wait = backoffMs(failures);
@@ -708,9 +798,18 @@ export function createWorker(options: WorkerOptions): Worker {
       } finally {
         claimInFlight = null;
       }
+      if (answer.status !== 200) {
+        // Not recorded: they go by a batch of their own, whose answer says what is wrong.
+        reports.giveBack(carried, !isTransient(answer.status));
+      }
       if (answer.status === 200) {
         failures = 0;
-        const claimed = answer.body as { runs?: ClaimedRun[]; draining?: boolean } | null;
+        const claimed = answer.body as {
+          runs?: ClaimedRun[];
+          draining?: boolean;
+          reports?: ReportResult[];
+        } | null;
+        reports.answered(carried, claimed?.reports);
         const runs = claimed?.runs ?? [];
         // Runs a claim brings are this worker's, even while draining: they run under the grace.
         for (const run of runs) startRun(run);
@@ -723,7 +822,11 @@ export function createWorker(options: WorkerOptions): Worker {
           break;
         }
         // A claim that answers at once with nothing (wait_seconds 0) must not spin.
-        if (runs.length === 0 && Date.now() - began < 1000) await sleep(1000, lifecycle.signal);
+        if (runs.length === 0 && Date.now() - began < 1000 && !carried.length)
+          await sleep(1000, lifecycle.signal);
+        // Runs are coming: let more become ready (and these finish) so the next claim takes
+        // and reports several at once.
+        if (runs.length > 0 && lingerMs > 0) await sleep(lingerMs, lifecycle.signal);
         continue;
       }
       if (isTransient(answer.status)) {
@@ -736,6 +839,7 @@ export function createWorker(options: WorkerOptions): Worker {
         await sleep(wait, lifecycle.signal);
         continue;
       }
+      if (carried.length && (answer.status === 400 || answer.status === 413)) continue;
       if (answer.status === 403) {
         // A suspended tenant (or a token without the scope): may change, so wait and try again.
         failures++;
@@ -787,6 +891,8 @@ export function createWorker(options: WorkerOptions): Worker {
       claimController?.abort();
     }
     await told;
+    // Nothing claims any more: reports go by batch at once.
+    reports.flushNow();
     await Promise.race([settleAll(), graceOver]);
     graceDeadline = 0;
     graceWake?.();
@@ -859,6 +965,7 @@ export function createWorker(options: WorkerOptions): Worker {
       claimController?.abort();
       if (beatTimer) clearTimeout(beatTimer);
       beatTimer = null;
+      reports.close();
     },
   };
 }
@@ -869,6 +976,8 @@ function message(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return typeof error === "string" ? error : (JSON.stringify(error) ?? String(error));
 }
+
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? "null");
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

@@ -5,6 +5,14 @@
  */
 import type { FlowLimitsInput } from "../src/contract/flow";
 import {
+  BATCH_WEIGHTS,
+  type BatchAction,
+  isBatchAction,
+  isBatchKind,
+  performBatch,
+  randomBatchAction,
+} from "./batch-actions";
+import {
   FLOW_KEYS,
   HOSTS,
   type JobSpec,
@@ -45,7 +53,8 @@ export type Action =
   | { kind: "restart" }
   | { kind: "fault"; writes: number }
   | { kind: "sendFault" }
-  | { kind: "interleave"; during: Action };
+  | { kind: "interleave"; during: Action }
+  | BatchAction;
 
 /** How often each step is chosen (relative weights). */
 const WEIGHTS: [Action["kind"], number][] = [
@@ -81,6 +90,7 @@ const WEIGHTS: [Action["kind"], number][] = [
   ["fault", 2],
   ["sendFault", 1],
   ["interleave", 2],
+  ...BATCH_WEIGHTS,
 ];
 /** Requests that most often arrive while the alarm waits on its queue sends (`interleave`). */
 const INTERLEAVED = new Set<Action["kind"]>([
@@ -128,6 +138,7 @@ export function randomAction(
       break;
     }
   }
+  if (isBatchKind(kind)) return randomBatchAction(kind, random);
   const pick = random.float();
   const worker = random.int(3);
   switch (kind) {
@@ -262,6 +273,7 @@ function choose<T>(items: readonly T[], pick: number): T | undefined {
 
 /** Runs `action` against the world. */
 export async function perform(world: World, jobs: CreatedJob[], action: Action): Promise<void> {
+  if (isBatchAction(action)) return performBatch(world, action);
   const { object, credential } = world;
   const job = "pick" in action ? choose(jobs, action.pick) : undefined;
   const worker: SimWorker | undefined =

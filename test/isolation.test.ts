@@ -77,6 +77,8 @@ function bodyFor(route: Route): unknown {
   if (route.path === "/v1/flow-keys/:key" || route.path === "/v1/destinations/:host")
     return { max_running: 1 };
   if (route.path === "/v1/workers/claim") return { worker_id: "w-iso", pools: ["iso"] };
+  if (route.path === "/v1/workers/:id/reports")
+    return { reports: [{ kind: "complete", run_id: "run_iso", attempt: 1 }] };
   if (route.path === "/v1/runs/:id/fail") return { worker_id: "w-iso", attempt: 1, error: "x" };
   if (/^\/v1\/runs\/:id\/(heartbeat|complete)$/.test(route.path))
     return { worker_id: "w-iso", attempt: 1 };

@@ -16,6 +16,7 @@ export {
 export { parseRetryAfter, SchedulerConnectionError, SchedulerProblem } from "./errors.ts";
 export { type Operation, type OperationName, operations } from "./operations.ts";
 export { Paginated } from "./pagination.ts";
+export type * from "./report-types.ts";
 export type { CreateJobOptions, UpdateJobOptions } from "./resources.ts";
 export type * from "./types.ts";
 export {

@@ -4,6 +4,7 @@
  * the running Worker's `/openapi.json` both ways, so a route added to the API fails the tests until
  * it is added here. Adding one is one line here and one method in client.ts.
  */
+import type { ReportsAnswer, ReportsInput } from "./report-types.ts";
 import type {
   ClaimAnswer,
   ClaimInput,
@@ -136,6 +137,7 @@ export const operations = {
   ),
   completeRun: route<never, CompleteInput, Run>()("POST", "/v1/runs/{id}/complete"),
   failRun: route<never, FailInput, Run>()("POST", "/v1/runs/{id}/fail"),
+  reportRuns: route<never, ReportsInput, ReportsAnswer>()("POST", "/v1/workers/{id}/reports"),
   drainWorker: route<never, never, Worker>()("POST", "/v1/workers/{id}/drain"),
   listWorkers: route<never, never, WorkerPage>()("GET", "/v1/workers"),
 

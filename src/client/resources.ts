@@ -6,6 +6,7 @@
 import type { CallOptions, SchedulerClient } from "./client.ts";
 import { operations } from "./operations.ts";
 import { Paginated } from "./pagination.ts";
+import type { ReportItem, ReportsAnswer } from "./report-types.ts";
 import type {
   ClaimAnswer,
   ClaimInput,
@@ -38,6 +39,7 @@ import type {
   TriggerInput,
   Worker,
   WorkerHeartbeatAnswer,
+  WorkerHeartbeatInput,
 } from "./types.ts";
 
 /** A page-fetching function for a list route (the cursor goes into the query). */
@@ -310,15 +312,27 @@ export class WorkersApi {
     return this.client.call(operations.claimRuns, { body: input, ...options });
   }
 
-  /** Renews the attempts the worker names in `runs` (no others); answers each with its cancel flag. */
+  /**
+   * Renews the attempts the worker names in `runs` (no others), saving the checkpoint or progress
+   * each carries; answers each with its cancel flag.
+   */
   heartbeat(
     workerId: string,
-    runs: { run_id: string; attempt: number }[] = [],
+    runs: WorkerHeartbeatInput["runs"] = [],
     options?: CallOptions,
   ): Promise<WorkerHeartbeatAnswer> {
     return this.client.call(operations.heartbeatWorker, {
       params: { id: workerId },
       body: { runs },
+      ...options,
+    });
+  }
+
+  /** Reports the outcomes of up to 100 of the worker's attempts; answers each (recorded or its problem). */
+  report(workerId: string, reports: ReportItem[], options?: CallOptions): Promise<ReportsAnswer> {
+    return this.client.call(operations.reportRuns, {
+      params: { id: workerId },
+      body: { reports },
       ...options,
     });
   }

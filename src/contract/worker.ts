@@ -4,6 +4,7 @@ import { LIMITS } from "../domain/limits";
 import { PRIORITIES } from "../domain/priority";
 import { Timestamp } from "./common";
 import { boundedJson } from "./json";
+import { ReportItemsSchema, ReportResultSchema } from "./worker-reports";
 
 export const PoolName = z
   .string()
@@ -53,6 +54,8 @@ export const ClaimInputSchema = z
       .openapi({
         description: "how long a claim or heartbeat keeps the runs; heartbeat well within it",
       }),
+    // Recorded before the claim takes runs, so the slots they free are claimed at once.
+    reports: ReportItemsSchema.optional(),
   })
   .openapi("ClaimInput");
 export type ClaimInput = z.infer<typeof ClaimInputSchema>;
@@ -90,6 +93,10 @@ export const ClaimAnswerSchema = z
   .object({
     runs: z.array(ClaimedRunSchema),
     draining: z.boolean().openapi({ description: "the worker was drained: it gets no runs" }),
+    reports: z.array(ReportResultSchema).optional().openapi({
+      description:
+        "what became of each report the claim carried, in order (only when it carried some)",
+    }),
   })
   .openapi("ClaimAnswer");
 export type ClaimAnswer = z.infer<typeof ClaimAnswerSchema>;
@@ -166,14 +173,27 @@ export type WorkerView = z.infer<typeof WorkerSchema>;
 
 export const WorkerPageSchema = z.object({ data: z.array(WorkerSchema) }).openapi("WorkerPage");
 
-/** The optional body of a per-worker heartbeat: the attempts the worker believes it holds. */
+/**
+ * The optional body of a per-worker heartbeat: the attempts the worker believes it holds, each
+ * with the checkpoint or progress it saved since its last heartbeat, if any.
+ */
 export const WorkerHeartbeatInputSchema = z
   .strictObject({
     runs: z
       .array(
-        z.strictObject({ run_id: z.string().min(1).max(64), attempt: z.number().int().min(1) }),
+        z.strictObject({
+          run_id: z.string().min(1).max(64),
+          attempt: z.number().int().min(1),
+          // Sizes are checked by the route, which answers 413 naming the field.
+          checkpoint: boundedJson(LIMITS.maxBodyBytes)
+            .optional()
+            .openapi({ description: "saved for the next attempt (at most 64 KiB, else 413)" }),
+          progress: boundedJson(LIMITS.maxProgressBytes).optional(),
+        }),
       )
       .max(LIMITS.maxClaim * 10)
       .default([]),
   })
   .openapi("WorkerHeartbeatInput");
+export type WorkerHeartbeatInput = z.infer<typeof WorkerHeartbeatInputSchema>;
+export type HeldAttempt = WorkerHeartbeatInput["runs"][number];

@@ -29,6 +29,8 @@ export const LIMITS = {
   /** Pools one worker may serve, and runs one claim may take. */
   maxWorkerPools: 20,
   maxClaim: 100,
+  /** Reports in one batch (`POST /v1/workers/{id}/reports`, or carried by a claim). */
+  maxReportBatch: 100,
   /** A worker's lease: kept by claims and heartbeats for this long (a claim may choose). */
   defaultWorkerLeaseSeconds: 30,
   maxWorkerLeaseSeconds: 600,

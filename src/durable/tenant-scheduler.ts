@@ -31,9 +31,11 @@ import type {
   CompleteInput,
   FailInput,
   HeartbeatInput,
+  HeldAttempt,
   LeaseAnswer,
   WorkerView,
 } from "../contract/worker";
+import type { ReportItem, ReportResult } from "../contract/worker-reports";
 import { fail, type Outcome } from "../domain/problem";
 import type { TierName } from "../domain/tiers";
 import type { AttemptResult, ClaimRequest, ClaimResponse } from "../queues/messages";
@@ -347,7 +349,7 @@ export class TenantScheduler extends TenantObject {
   async heartbeatWorker(
     credential: Credential,
     workerId: string,
-    held: { run_id: string; attempt: number }[],
+    held: HeldAttempt[],
   ): Promise<Outcome<LeaseAnswer[]>> {
     return this.tenantCall(credential, "worker", (caller) =>
       this.workers.heartbeatWorker(workerId, held, caller),
@@ -371,6 +373,17 @@ export class TenantScheduler extends TenantObject {
   ): Promise<Outcome<RunView>> {
     return this.tenantCall(credential, "worker", (caller) =>
       this.workers.fail(runId, input, caller),
+    );
+  }
+
+  /** Several reports of one worker at once, answered each on its own. */
+  async reportRuns(
+    credential: Credential,
+    workerId: string,
+    reports: ReportItem[],
+  ): Promise<Outcome<ReportResult[]>> {
+    return this.tenantCall(credential, "worker", (caller) =>
+      this.workers.reportMany(workerId, reports, caller),
     );
   }
 

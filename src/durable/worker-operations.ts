@@ -1,6 +1,7 @@
 /**
- * What pull workers do with a tenant's object (claim, heartbeat, complete, fail, drain) and what
- * the tenant sees of them (the worker list, per-pool metrics). Each change is one transaction.
+ * What pull workers do with a tenant's object (claim, heartbeat, complete, fail, batched reports,
+ * drain) and what the tenant sees of them (the worker list, per-pool metrics). Each change is one
+ * transaction (a batch of reports: one per item).
  */
 import type { RunView } from "../contract/run";
 import type {
@@ -9,9 +10,11 @@ import type {
   CompleteInput,
   FailInput,
   HeartbeatInput,
+  HeldAttempt,
   LeaseAnswer,
   WorkerView,
 } from "../contract/worker";
+import type { ReportItem, ReportResult } from "../contract/worker-reports";
 import { fail } from "../domain/problem";
 import { type FlowAdmission, limitedOf } from "./flow/flow-admission";
 import type { JobStore } from "./jobs/job-store";
@@ -29,6 +32,7 @@ import { PoolRuns } from "./workers/pool-runs";
 import { WorkerAttempts, type WorkerReport } from "./workers/worker-attempts";
 import { type ClientConnected, type PoolQueue, WorkerClaims } from "./workers/worker-claims";
 import { WorkerRegistry } from "./workers/worker-registry";
+import { WorkerReports } from "./workers/worker-reports";
 import {
   assertClaimedBy,
   assertMayActAs,
@@ -58,6 +62,7 @@ export class WorkerOperations {
   private readonly registry: WorkerRegistry;
   private readonly attempts: WorkerAttempts;
   private readonly claims: WorkerClaims;
+  private readonly reports: WorkerReports;
 
   constructor(private readonly parts: WorkerOperationsParts) {
     this.poolRuns = new PoolRuns(parts.db);
@@ -72,6 +77,7 @@ export class WorkerOperations {
       new RunLog(parts.tenantId),
       parts.lifecycle.graph,
     );
+    this.reports = new WorkerReports(parts.runs, this.attempts, parts.transaction);
     this.claims = new WorkerClaims(
       this.poolQueue(),
       this.attempts,
@@ -85,6 +91,8 @@ export class WorkerOperations {
   /**
    * Ready runs for the worker at once, or, when there are none and it asked to wait, a promise of
    * them (`waiting`): the caller re-arms the alarm for the waited pools before awaiting it.
+   * Reports the claim carries are recorded first (each on its own), so the slots they free are
+   * claimed in the same request; their answers come back with the runs.
    */
   claim(
     input: ClaimInput,
@@ -97,7 +105,11 @@ export class WorkerOperations {
       if (caller.pools) assertMayActAs(caller, this.registry.get(input.worker_id));
       return this.registry.seen(input.worker_id, input.pools, now);
     });
-    if (worker.draining) return { answer: { runs: [], draining: true } };
+    // Answered only to a claim that carried reports (older workers see the answer they knew).
+    const reports = input.reports?.length
+      ? { reports: this.reports.record(input.worker_id, input.reports, caller, now) }
+      : {};
+    if (worker.draining) return { answer: { runs: [], draining: true, ...reports } };
     const request = {
       workerId: input.worker_id,
       tokenId: caller.tokenId,
@@ -106,12 +118,14 @@ export class WorkerOperations {
       leaseMs: input.lease_seconds * 1000,
     };
     const runs = this.claims.claim(request, now);
-    if (runs.length || input.wait_seconds <= 0) return { answer: { runs, draining: false } };
+    if (runs.length || input.wait_seconds <= 0)
+      return { answer: { runs, draining: false, ...reports } };
     const waited = this.claims.wait(request, input.wait_seconds * 1000, connected);
     return {
       waiting: waited.then((later) => ({
         runs: later,
         draining: this.registry.get(input.worker_id)?.draining ?? false,
+        ...reports,
       })),
     };
   }
@@ -144,11 +158,7 @@ export class WorkerOperations {
    * hold its dead incarnation's runs, which must expire and be retried. Attempts claimed with
    * another token are not renewed either.
    */
-  heartbeatWorker(
-    workerId: string,
-    held: { run_id: string; attempt: number }[],
-    caller: Caller,
-  ): LeaseAnswer[] {
+  heartbeatWorker(workerId: string, held: HeldAttempt[], caller: Caller): LeaseAnswer[] {
     const now = Date.now();
     const worker = this.registry.get(workerId);
     if (!worker) throw fail.notFound(`Worker ${workerId}`);
@@ -156,9 +166,9 @@ export class WorkerOperations {
     return this.parts.transaction(() => {
       this.registry.seen(workerId, null, now);
       const answers = new Map<string, LeaseAnswer>();
-      for (const { run_id, attempt } of held) {
-        if (!answers.has(run_id))
-          answers.set(run_id, this.heldAnswer(run_id, attempt, workerId, caller, now));
+      for (const item of held) {
+        if (!answers.has(item.run_id))
+          answers.set(item.run_id, this.heldAnswer(item, workerId, caller, now));
       }
       return [...answers.values()];
     });
@@ -170,6 +180,21 @@ export class WorkerOperations {
 
   fail(runId: string, input: FailInput, caller: Caller): RunView {
     return this.report(runId, { kind: "fail", ...input }, caller);
+  }
+
+  /**
+   * Several reports of worker `workerId` at once, answered each on its own: a stale, foreign or
+   * unknown item is refused with its problem and the others are recorded. A worker never seen is
+   * a 404 (it holds no attempt), and a token limited to pools may not report as a worker of other
+   * pools (403); both refuse the whole request.
+   */
+  reportMany(workerId: string, items: ReportItem[], caller: Caller): ReportResult[] {
+    const now = Date.now();
+    const worker = this.registry.get(workerId);
+    if (!worker) throw fail.notFound(`Worker ${workerId}`);
+    assertMayActAs(caller, worker);
+    this.parts.transaction(() => this.registry.seen(workerId, null, now));
+    return this.reports.record(workerId, items, caller, now);
   }
 
   /**
@@ -252,13 +277,14 @@ export class WorkerOperations {
     return runs.nextStartAt(pools, 2, (e) => admission.startableAt(limitedOf(e), e.at, now));
   }
 
+  /** Renews one attempt a worker heartbeat names, saving its checkpoint or progress if current. */
   private heldAnswer(
-    runId: string,
-    attempt: number,
+    held: HeldAttempt,
     workerId: string,
     caller: Caller,
     now: number,
   ): LeaseAnswer {
+    const { run_id: runId, attempt } = held;
     const run = this.parts.runs.get(runId);
     const record = run?.attemptRecord;
     if (
@@ -268,7 +294,7 @@ export class WorkerOperations {
       record.workerId === workerId &&
       claimedBy(run, caller)
     ) {
-      return this.attempts.renew(run, record, now);
+      return this.attempts.renew(this.attempts.save(run, held), record, now);
     }
     return {
       run_id: runId,

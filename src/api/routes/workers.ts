@@ -1,6 +1,7 @@
 /**
- * Pull workers: claim runs (long poll), heartbeat, complete, fail, drain, and the worker list.
- * Tokens of scope `worker` reach only these routes (and `write` tokens too).
+ * Pull workers: claim runs (long poll, carrying reports), heartbeat (per run or for all of a
+ * worker's runs), complete, fail, report many at once, drain, and the worker list. Tokens of scope
+ * `worker` reach only these routes (and `write` tokens too).
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { commonErrors, problemDoc } from "../../contract/common";
@@ -19,6 +20,11 @@ import {
   WorkerPageSchema,
   WorkerSchema,
 } from "../../contract/worker";
+import {
+  type ReportItem,
+  ReportsAnswerSchema,
+  ReportsInputSchema,
+} from "../../contract/worker-reports";
 import { LIMITS } from "../../domain/limits";
 import { ProblemError, problem } from "../../domain/problem";
 import type { AppEnv } from "../auth";
@@ -36,10 +42,30 @@ const WorkerParam = z.object({ id: WorkerId.openapi({ param: { name: "id", in: "
 const claim = createRoute({
   method: "post",
   path: "/workers/claim",
-  summary: "Claim ready runs of some pools; with wait_seconds, wait for them (long poll)",
-  middleware: [tooLarge(LIMITS.maxBodyBytes)] as const,
+  summary:
+    "Claim ready runs of some pools, after recording the reports the claim carries; with wait_seconds, wait for runs (long poll)",
+  // A claim may carry up to 100 reports, each with a result of up to 64 KiB.
+  middleware: [tooLarge(LIMITS.maxBatchBodyBytes)] as const,
   request: jsonBody(ClaimInputSchema),
-  responses: { 200: json(ClaimAnswerSchema, "The runs now this worker's"), ...commonErrors },
+  responses: {
+    200: json(ClaimAnswerSchema, "The runs now this worker's, and an answer per report"),
+    ...oversized,
+    ...commonErrors,
+  },
+});
+
+const reportMany = createRoute({
+  method: "post",
+  path: "/workers/{id}/reports",
+  summary:
+    "Report the outcomes of several attempts at once (at most 100); each is recorded or refused on its own",
+  middleware: [tooLarge(LIMITS.maxBatchBodyBytes)] as const,
+  request: { params: WorkerParam, ...jsonBody(ReportsInputSchema) },
+  responses: {
+    200: json(ReportsAnswerSchema, "An answer per report, in order"),
+    ...oversized,
+    ...commonErrors,
+  },
 });
 
 const heartbeatRun = createRoute({
@@ -69,7 +95,11 @@ const heartbeatWorker = createRoute({
       required: false,
     },
   },
-  responses: { 200: json(WorkerHeartbeatAnswerSchema, "The leases"), ...commonErrors },
+  responses: {
+    200: json(WorkerHeartbeatAnswerSchema, "The leases"),
+    ...oversized,
+    ...commonErrors,
+  },
 });
 
 const report = <S extends z.ZodType>(path: string, summary: string, schema: S) =>
@@ -115,10 +145,18 @@ const list = createRoute({
 });
 
 /** 413 naming the field when a checkpoint or result is over its limit. */
-function assertFits(field: "checkpoint" | "result", value: unknown, max: number): void {
+function assertFits(field: string, value: unknown, max: number): void {
   if (value === undefined || jsonByteLength(value) <= max) return;
   const message = `at most ${max} bytes once serialised`;
   throw new ProblemError(problem(413, `${field}: ${message}`, [{ path: field, message }]));
+}
+
+/** 413 naming `reports[i].result` when a batched result is over its limit (nothing is recorded). */
+function assertReportsFit(reports: readonly ReportItem[] | undefined): void {
+  for (const [i, item] of (reports ?? []).entries()) {
+    if (item.kind === "complete")
+      assertFits(`reports[${i}].result`, item.result, LIMITS.maxResultBytes);
+  }
 }
 
 export function workerRoutes(): OpenAPIHono<AppEnv> {
@@ -128,7 +166,15 @@ export function workerRoutes(): OpenAPIHono<AppEnv> {
     // makes the signal fire when the client goes away): the object asks before handing out runs.
     const signal = c.req.raw.signal;
     const connected = () => !signal.aborted;
-    return c.json(await tenantCall(c, "claimForWorker", c.req.valid("json"), connected), 200);
+    const input = c.req.valid("json");
+    assertReportsFit(input.reports);
+    return c.json(await tenantCall(c, "claimForWorker", input, connected), 200);
+  });
+  app.openapi(reportMany, async (c) => {
+    const { reports } = c.req.valid("json");
+    assertReportsFit(reports);
+    const answers = await tenantCall(c, "reportRuns", c.req.valid("param").id, reports);
+    return c.json({ reports: answers }, 200);
   });
   app.openapi(heartbeatRun, async (c) => {
     const input = c.req.valid("json");
@@ -137,6 +183,9 @@ export function workerRoutes(): OpenAPIHono<AppEnv> {
   });
   app.openapi(heartbeatWorker, async (c) => {
     const held = c.req.valid("json")?.runs ?? [];
+    for (const [i, item] of held.entries()) {
+      assertFits(`runs[${i}].checkpoint`, item.checkpoint, LIMITS.maxCheckpointBytes);
+    }
     const runs = await tenantCall(c, "heartbeatWorker", c.req.valid("param").id, held);
     return c.json({ runs }, 200);
   });

@@ -99,11 +99,15 @@ export class WorkerAttempts {
     now: number,
   ): LeaseAnswer {
     const record = this.assertCurrent(run, input.worker_id, input.attempt);
+    return this.renew(this.save(run, input), record, now);
+  }
+
+  /** Keeps the checkpoint or progress a heartbeat brought (one row write), if it brought any. */
+  save(run: RunRow, news: { checkpoint?: unknown; progress?: unknown }): RunRow {
     const saved: Partial<RunRow> = {};
-    if (input.checkpoint !== undefined) saved.checkpoint = input.checkpoint;
-    if (input.progress !== undefined) saved.progress = input.progress;
-    if (Object.keys(saved).length) this.runs.patch(run, saved);
-    return this.renew(run, record, now);
+    if (news.checkpoint !== undefined) saved.checkpoint = news.checkpoint;
+    if (news.progress !== undefined) saved.progress = news.progress;
+    return Object.keys(saved).length ? this.runs.patch(run, saved) : run;
   }
 
   /** The lease answer for one of the worker's attempts (renewed if the run still runs). */

@@ -62,3 +62,15 @@ export function assertClaimedBy(run: RunRow, caller: Caller): void {
     ),
   );
 }
+
+/** 403 naming `run_id` when a token limited to pools reports on a run of another pool. */
+export function assertRunInPools(run: RunRow, caller: Caller): void {
+  if (caller.pools === null || (run.pool !== null && caller.pools.includes(run.pool))) return;
+  throw new ProblemError(
+    problem(
+      403,
+      `Run ${run.id} is of pool ${run.pool ?? "(none)"}, not among the pools this token serves (${list(caller.pools)}).`,
+      [{ path: "run_id", message: "a run of a pool this token does not serve" }],
+    ),
+  );
+}
