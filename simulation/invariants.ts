@@ -9,12 +9,11 @@ import { PRIORITIES } from "../src/domain/priority";
 import { canTransition, RUN_STATUSES, type RunStatus } from "../src/domain/run-status";
 import { TIERS } from "../src/domain/tiers";
 import { type Counters, labelKey } from "../src/durable/metrics/counters";
-import type { FlowUsage } from "../src/durable/runs/flow-usage";
 import type { RunMemory } from "../src/durable/runs/run-memory";
 import { readStoredRunMemory } from "../src/durable/runs/run-memory";
 import type { WaitingEntry } from "../src/durable/runs/waiting-runs";
 import type { Database } from "../src/durable/storage/database";
-import type { FlowLimits } from "../src/durable/storage/schema";
+import { FlowChecks } from "./flow-invariants";
 import { Violation, type World } from "./world";
 
 export interface StoredRun {
@@ -58,9 +57,9 @@ const ACTIVE = new Set(["pending", "queued", "running", "retrying"]);
 const TASK_FINAL = new Set(["succeeded", "dead", "cancelled", "upstream_failed"]);
 
 /** The object's parts the checks read (protected in the class; the simulation looks inside). */
-interface Inside {
+export interface Inside {
   db: Database;
-  memory: RunMemory & { usage: FlowUsage };
+  memory: RunMemory & { usage: import("../src/durable/runs/flow-usage").FlowUsage };
   counters: Counters;
   workers: { registry: { remembered(): string[] } };
 }
@@ -85,8 +84,7 @@ function readTenant(world: World): StoredTenant {
 
 export class Invariants {
   private previous = new Map<string, StoredRun>();
-  /** Admissions (a run entering queued or running) per flow key and host since limits last changed. */
-  private admissions = new Map<string, number[]>();
+  private readonly flow = new FlowChecks();
   private previousCap: number | null = null;
   /** Runs ever replayed, and when each job's overlap rules last changed (its runs before count apart). */
   readonly replayed = new Set<string>();
@@ -106,7 +104,7 @@ export class Invariants {
     this.leases(world, inside, runs);
     this.overlap(runs, jobs);
     this.capacity(runs, tenant);
-    this.flow(world, inside, runs, tenant);
+    this.flow.check(world, inside, runs, tenant.default_flow_limits, this.previous);
     this.graphs(runs, jobs);
     this.workerMemory(world, inside);
     if (kind === "alarm" || kind === "advance") this.materialized(world, jobs, tenant);
@@ -294,100 +292,6 @@ export class Invariants {
       fail("a suspended tenant starts nothing", started.map((r) => r.id).join(", "));
   }
 
-  /**
-   * Flow control: the usage the object keeps in memory equals the rows; a step that admitted runs
-   * of a key (or host) leaves at most its `max_running` of them in flight; and no window of one
-   * rate period holds more admissions than the rate's burst plus its limit.
-   */
-  private flow(world: World, inside: Inside, runs: StoredRun[], tenant: StoredTenant): void {
-    const counted = {
-      key: new Map<string, number>(),
-      host: new Map<string, number>(),
-      waiting: new Map<string, number>(),
-    };
-    const bump = (map: Map<string, number>, name: string) =>
-      map.set(name, (map.get(name) ?? 0) + 1);
-    const entered: StoredRun[] = [];
-    for (const run of runs) {
-      if (run.parent_id === run.id) continue;
-      const key = run.flow_key ?? "";
-      if (run.status === "queued" || run.status === "running") {
-        bump(counted.key, key);
-        if (run.destination !== null) bump(counted.host, run.destination);
-        const before = this.previous.get(run.id);
-        const wasInFlight =
-          before !== undefined &&
-          (before.status === "queued" || before.status === "running") &&
-          before.attempt === run.attempt;
-        if (!wasInFlight && !(before?.status === "queued" && run.status === "running"))
-          entered.push(run);
-      } else if (run.status === "pending" || run.status === "retrying") bump(counted.waiting, key);
-    }
-    const usage = inside.memory.usage;
-    const wrong: string[] = [];
-    const keys = usage.keys();
-    for (const name of new Set([
-      ...keys.keys(),
-      ...counted.key.keys(),
-      ...counted.waiting.keys(),
-    ])) {
-      const memory = keys.get(name) ?? { inFlight: 0, waiting: 0 };
-      const rows = {
-        inFlight: counted.key.get(name) ?? 0,
-        waiting: counted.waiting.get(name) ?? 0,
-      };
-      if (memory.inFlight !== rows.inFlight || memory.waiting !== rows.waiting)
-        wrong.push(`key "${name}": memory ${JSON.stringify(memory)}, rows ${JSON.stringify(rows)}`);
-    }
-    const hosts = usage.destinations();
-    for (const name of new Set([...hosts.keys(), ...counted.host.keys()]))
-      if ((hosts.get(name) ?? 0) !== (counted.host.get(name) ?? 0))
-        wrong.push(
-          `host ${name}: memory ${hosts.get(name) ?? 0}, rows ${counted.host.get(name) ?? 0}`,
-        );
-    if (wrong.length) fail("flow usage in memory equals the rows", wrong.join("; "));
-
-    const limits = readLimits(world, tenant);
-    const now = world.clock.now;
-    if (world.step.limitsChanged) this.admissions.clear();
-    for (const run of entered) {
-      for (const name of [
-        `key:${run.flow_key ?? ""}`,
-        run.destination && `destination:${run.destination}`,
-      ]) {
-        if (!name) continue;
-        this.admissions.set(name, [...(this.admissions.get(name) ?? []), now]);
-      }
-    }
-    const admittedNow = new Set(
-      entered.flatMap((r) => [`key:${r.flow_key ?? ""}`, `destination:${r.destination}`]),
-    );
-    // Limits changed during the step (while the alarm waited) do not undo what was admitted before.
-    if (world.step.limitsChanged) return;
-    for (const name of admittedNow) {
-      const own = limits.get(name);
-      if (!own) continue;
-      const inFlight = name.startsWith("key:")
-        ? (counted.key.get(name.slice(4)) ?? 0)
-        : (counted.host.get(name.slice(12)) ?? 0);
-      if (own.max_running !== undefined && inFlight > own.max_running)
-        fail(
-          "runs in flight never exceed a flow key's or destination's max_running",
-          `${name}: ${inFlight} in flight, max_running ${own.max_running}`,
-        );
-      if (own.rate) {
-        const period = own.rate.period_seconds * 1000;
-        const recent = (this.admissions.get(name) ?? []).filter((t) => t > now - period);
-        const most = (own.rate.burst ?? own.rate.limit) + own.rate.limit;
-        if (recent.length > most)
-          fail(
-            "no rate period admits more than the burst plus the limit",
-            `${name}: ${recent.length} started in ${own.rate.period_seconds} s, at most ${most}`,
-          );
-      }
-    }
-  }
-
   /** Tasks start only after their dependencies succeeded; a finished occurrence has no live task. */
   private graphs(runs: StoredRun[], jobs: StoredJob[]): void {
     const graphOf = new Map<string, TaskInput[]>();
@@ -463,29 +367,6 @@ export class Invariants {
         late.map((j) => `${j.id} due ${iso(j.next_run_at ?? 0)}`).join(", "),
       );
   }
-}
-
-/** The limits in force per `key:<name>` and `destination:<host>` (a named key's default included). */
-function readLimits(
-  world: World,
-  tenant: StoredTenant,
-): Map<string, FlowLimits> & { default?: FlowLimits } {
-  const rows = world.storage.db.prepare("select kind, name, limits from flow_limits").all() as {
-    kind: string;
-    name: string;
-    limits: string;
-  }[];
-  const limits = new Map<string, FlowLimits>(
-    rows.map((r) => [`${r.kind}:${r.name}`, JSON.parse(r.limits) as FlowLimits]),
-  );
-  const fallback =
-    tenant.default_flow_limits && tenant.default_flow_limits !== "null"
-      ? (JSON.parse(tenant.default_flow_limits) as FlowLimits)
-      : null;
-  if (fallback)
-    for (const key of ["k1", "k2", "k3"])
-      if (!limits.has(`key:${key}`)) limits.set(`key:${key}`, fallback);
-  return limits;
 }
 
 function reachable(from: RunStatus, to: RunStatus): boolean {

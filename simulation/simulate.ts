@@ -3,9 +3,10 @@
  * each step, then a settling phase that checks liveness; a seed's sequence is generated from the
  * seed, and a failing sequence is shrunk to the shortest that still breaks the same promise.
  */
-import { type Action, type CreatedJob, perform, randomAction, swarmWeights } from "./actions";
+import { type Action, randomAction, swarmWeights } from "./actions";
 import { Invariants } from "./invariants";
 import { settleEverything } from "./liveness";
+import { type CreatedJob, perform } from "./perform";
 import { Random } from "./random";
 import { newStep, Violation, World } from "./world";
 
