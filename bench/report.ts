@@ -39,6 +39,8 @@ export interface WorkloadResult {
   cost_per_million_usd?: CostEstimate | null;
   baseline_cost_per_million_usd?: CostEstimate | null;
   ratio?: Record<string, number | null>;
+  /** CPU time of the processes measured (process-cpu.ts): ms by process name, and where it goes. */
+  cpu?: Record<string, unknown>;
   targets: Target[];
   notes?: string[];
   error?: string;
