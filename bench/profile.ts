@@ -1,7 +1,8 @@
 // `npm run bench -- --profile`: a V8 CPU profile of the Worker isolate through wrangler dev's
 // inspector (Chrome DevTools Protocol), written to bench/results/raw with a self-time summary.
-import { writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 interface ProfileNode {
   id: number;
@@ -23,7 +24,8 @@ export interface Profile {
   stop(dir: string, name: string): Promise<string>;
 }
 
-export async function startProfile(inspectorPort: number): Promise<Profile> {
+/** `workerDir`: wrangler dev's working directory, where it writes the bundle the profile's frames point into. */
+export async function startProfile(inspectorPort: number, workerDir: string): Promise<Profile> {
   const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as {
     webSocketDebuggerUrl: string;
   }[];
@@ -58,14 +60,54 @@ export async function startProfile(inspectorPort: number): Promise<Profile> {
       socket.close();
       await writeFile(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
       const path = join(dir, `${name}-profile.txt`);
-      await writeFile(path, summarize(profile));
+      await writeFile(path, summarize(profile, await bundleModules(profile, workerDir)));
       return path;
     },
   };
 }
 
-/** Self time by function and by source (file or package), the largest first. */
-export function summarize(profile: CpuProfile): string {
+/** Which module each line of the bundle belongs to (esbuild writes `// src/x.ts` before each module). */
+type ModuleMap = Map<string, { line: number; module: string }[]>;
+
+async function bundleModules(profile: CpuProfile, dir: string): Promise<ModuleMap> {
+  const map: ModuleMap = new Map();
+  const tmp = join(dir, ".wrangler/tmp");
+  const builds = await readdir(tmp).catch(() => [] as string[]);
+  for (const url of new Set(profile.nodes.map((n) => n.callFrame.url))) {
+    if (!url.endsWith(".js")) continue;
+    // Frames name the bundle relative to its build directory (`worker.js`); the newest build wins.
+    const candidates = url.startsWith("file:")
+      ? [fileURLToPath(url)]
+      : [url, ...builds.reverse().map((b) => join(tmp, b, url))];
+    let text: string | null = null;
+    for (const path of candidates) {
+      text = await readFile(path, "utf8").catch(() => null);
+      if (text !== null) break;
+    }
+    if (text === null) continue;
+    const starts: { line: number; module: string }[] = [];
+    text.split("\n").forEach((line, i) => {
+      const match = /^\/\/ (\S+\.[cm]?[jt]sx?)$/.exec(line);
+      if (match) starts.push({ line: i, module: match[1] as string });
+    });
+    map.set(url, starts);
+  }
+  return map;
+}
+
+function moduleAt(modules: ModuleMap, url: string, line: number): string | null {
+  const starts = modules.get(url);
+  if (!starts?.length) return null;
+  let found: string | null = null;
+  for (const s of starts) {
+    if (s.line > line) break;
+    found = s.module;
+  }
+  return found;
+}
+
+/** Self time by function and by source (module or package), the largest first. */
+export function summarize(profile: CpuProfile, modules: ModuleMap = new Map()): string {
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
   const selfUs = new Map<number, number>();
@@ -80,10 +122,33 @@ export function summarize(profile: CpuProfile): string {
     if (us === 0) continue;
     total += us;
     const { functionName, url, lineNumber } = node.callFrame;
-    const source = sourceOf(url, functionName);
+    const source = sourceOf(moduleAt(modules, url, lineNumber) ?? url, functionName);
     const fn = `${functionName || "(anonymous)"} ${source}:${lineNumber + 1}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
     bySource.set(source, (bySource.get(source) ?? 0) + us);
+  }
+  // Library and native time charged to the nearest function of ours above it on the stack.
+  const parent = new Map<number, ProfileNode>();
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node);
+  const ours = (node: ProfileNode) =>
+    /^(src|bench)\//.test(
+      sourceOf(
+        moduleAt(modules, node.callFrame.url, node.callFrame.lineNumber) ?? node.callFrame.url,
+        node.callFrame.functionName,
+      ),
+    );
+  const byOwner = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const us = selfUs.get(node.id) ?? 0;
+    if (us === 0) continue;
+    let owner: ProfileNode | undefined = node;
+    while (owner && !ours(owner)) owner = parent.get(owner.id);
+    const { functionName, url, lineNumber } = (owner ?? node).callFrame;
+    const key = owner
+      ? `${functionName || "(anonymous)"} ${sourceOf(moduleAt(modules, url, lineNumber) ?? url, functionName)}`
+      : "(not under our code: idle, GC, runtime)";
+    byOwner.set(key, (byOwner.get(key) ?? 0) + us);
   }
   const table = (map: Map<string, number>, rows: number) =>
     [...map.entries()]
@@ -103,6 +168,9 @@ export function summarize(profile: CpuProfile): string {
     "by function (self time):",
     table(byFunction, 50),
     "",
+    "by our function (its own time and the library and native time under it, up to the next of ours):",
+    table(byOwner, 40),
+    "",
   ].join("\n");
 }
 
@@ -111,6 +179,6 @@ function sourceOf(url: string, functionName: string): string {
   if (!url) return functionName.startsWith("(") ? functionName : "(native)";
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return pkg[1] as string;
-  const src = /(src\/.*|bench\/.*)$/.exec(url);
+  const src = /((?:src|bench)\/.*)$/.exec(url);
   return src ? (src[1] as string) : url;
 }

@@ -19,8 +19,9 @@ export interface Context {
   rawDir: string;
   /** `--profile`: W2 records a V8 CPU profile of the Worker isolate (bench/profile.ts). */
   profile: boolean;
-  /** wrangler dev's inspector port (for `--profile`). */
+  /** wrangler dev's inspector port and working directory (for `--profile`). */
   inspectorPort: number;
+  systemDir: string;
   quick: boolean;
   /** Jobs per second that batch creation reached (W3), used to plan due times. */
   batchRate: number;
