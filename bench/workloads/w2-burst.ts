@@ -35,7 +35,7 @@ export async function burst(ctx: Context) {
   // arrived; the sink and the bench run in this process and are not counted.
   const cpu = cpuWindow([ctx.systemPid]);
   const profile = ctx.profile
-    ? await startProfile(ctx.inspectorPort).catch((error) => {
+    ? await startProfile(ctx.inspectorPort, ctx.systemDir).catch((error) => {
         ctx.log(`  no CPU profile: ${error}`);
         return null;
       })
