@@ -234,6 +234,7 @@ export async function objectCeiling(ctx: Context): Promise<WorkloadResult> {
       "Bench-only Worker (bench/object-ceiling) in its own wrangler dev: the production TenantScheduler, the run queues replaced by a capture entrypoint, the consumer's claimRuns/reportResults calls made by a driver in the same isolate (16 claimers, the consumer's report buffer).",
       "cpu_ms_per_run_all: CPU of the bench Worker's processes (user + system, /proc) over the drive ÷ runs; _driver: the same loop against an object that does nothing; _object = all − driver; object_ceiling_runs_per_s = 1000 ÷ _object (the object alone on a thread, computed).",
       "runs/s: from the due time to the last report answered, the driver sharing the object's thread.",
+      `tools/capacity.ts takes runs_per_s_c6 of the committed full run as OBJECT_RUNS_PER_S_W12 (this run: ${six?.runs_per_s ?? "n/a"}).`,
       ...notes,
     ],
     targets,
