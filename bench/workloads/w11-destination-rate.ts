@@ -38,6 +38,9 @@ export async function destinationRate(ctx: Context): Promise<WorkloadResult> {
   const report = await awaitDeliveries(ctx, tenant, path, runs, due + idealMs * 3 + 60_000);
   const arrivals = deliveriesAt(ctx.sink, path).map((d) => d.received_at);
   const mostInASecond = maxInWindow(arrivals, 1000);
+  // The bucket admits at dispatch; queue and delivery jitter can bunch arrivals at the sink. Over
+  // 5 s the bucket allows BURST + 5 × RATE, and jitter matters five times less.
+  const mostInFiveSeconds = maxInWindow(arrivals, 5000);
   const spanMs = report.lastReceived - due;
   // Past the first burst, what the bucket refilled: runs beyond BURST over the whole span.
   const refillRate = perSecond(report.delivered - BURST, spanMs);
@@ -58,6 +61,7 @@ export async function destinationRate(ctx: Context): Promise<WorkloadResult> {
       lost: report.lost,
       duplicated,
       most_in_any_1s_window: mostInASecond,
+      most_in_any_5s_window: mostInFiveSeconds,
     },
     throughput: {
       achieved_runs_per_s: perSecond(report.delivered, spanMs),
@@ -70,6 +74,7 @@ export async function destinationRate(ctx: Context): Promise<WorkloadResult> {
     notes: [
       "lag_ms: start delay of each run (first delivery received − scheduled time); with every run due at once it grows to the ideal span by design.",
       `ideal span: (runs − burst) ÷ rate = ${idealMs / 1000} s (the issue rounds it to runs ÷ rate); a token bucket allows at most rate + burst = ${RATE + BURST} starts in any 1 s window. achieved_refill_runs_per_s: (runs − burst) ÷ span, to compare with the configured rate.`,
+      `The object takes a token when it sends a run to its queue; the sink sees the run after the queue and the consumer, so delivery jitter can put more than rate + burst in one 1 s window at the sink without over-admission. most_in_any_5s_window (allowed: ${BURST + 5 * RATE}) tells the two apart.`,
       ...(late ? ["job creation finished after the due time"] : []),
     ],
     targets: [
@@ -78,6 +83,12 @@ export async function destinationRate(ctx: Context): Promise<WorkloadResult> {
         value: mostInASecond,
         target: `<= ${RATE + BURST}`,
         met: mostInASecond <= RATE + BURST,
+      },
+      {
+        name: "most arrivals in any 5 s window",
+        value: mostInFiveSeconds,
+        target: `<= ${BURST + 5 * RATE}`,
+        met: mostInFiveSeconds <= BURST + 5 * RATE,
       },
       {
         name: "last arrival / ideal span",
