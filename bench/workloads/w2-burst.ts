@@ -88,8 +88,9 @@ export async function burst(ctx: Context) {
       {
         name: "runs/s end to end",
         value: perSecond(report.delivered, spanMs),
-        target: ">= 1000",
-        met: perSecond(report.delivered, spanMs) >= 1000,
+        // Issue 22 raised it from 1,000.
+        target: ">= 1500",
+        met: perSecond(report.delivered, spanMs) >= 1500,
       },
       { name: "lost", value: report.lost, target: "= 0", met: report.lost === 0 },
       {
