@@ -14,6 +14,13 @@ export interface JobSpec {
   priority?: "high" | "medium" | "low";
   retry?: { max_attempts: number; initial_backoff_seconds: number; max_backoff_seconds: number };
   timeout_seconds?: number;
+  flow_key?: string;
+}
+
+/** Flow limits of a key or destination (PUT /v1/flow-keys/{key}, /v1/destinations/{host}). */
+export interface FlowLimits {
+  max_running?: number;
+  rate?: { limit: number; period_seconds: number; burst?: number };
 }
 
 /** Counters read from GET /v1/metrics, or null when the endpoint is absent. */
@@ -110,6 +117,16 @@ export class Api {
       201,
     );
     return created.data.map((job) => job.id);
+  }
+
+  /** Sets the limits of a flow key or a destination host of the tenant. */
+  async setFlowLimits(
+    tenant: Tenant,
+    kind: "flow-keys" | "destinations",
+    name: string,
+    limits: FlowLimits,
+  ): Promise<void> {
+    await this.json("PUT", `/v1/${kind}/${encodeURIComponent(name)}`, tenant.token, limits, 200);
   }
 
   async createJob(tenant: Tenant, job: JobSpec): Promise<string> {

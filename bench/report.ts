@@ -39,6 +39,8 @@ export interface WorkloadResult {
   cost_per_million_usd?: CostEstimate | null;
   baseline_cost_per_million_usd?: CostEstimate | null;
   ratio?: Record<string, number | null>;
+  /** CPU time of the processes measured (process-cpu.ts): ms by process name, and where it goes. */
+  cpu?: Record<string, unknown>;
   targets: Target[];
   notes?: string[];
   error?: string;
@@ -110,7 +112,7 @@ export function markdown(r: Results): string {
     `Node ${r.versions.node}, wrangler ${r.versions.wrangler}, workerd ${r.versions.workerd}. Everything local (\`wrangler dev\`).`,
     `1-minute load average: ${r.load_average.start} at start, ${r.load_average.end} at end.${Object.keys(r.overrides).length ? ` Overrides: ${pairs(r.overrides)}.` : ""}`,
     "",
-    "Latencies in ms as p50 / p95 / p99 / max. W1, W2, W2-BullMQ, W4, W6, W9: fire lag (sink receipt minus scheduled time). W5: completion of high-priority runs. W3: single-request latency. W2's baseline is W2-BullMQ (the same burst run by BullMQ in this run).",
+    "Latencies in ms as p50 / p95 / p99 / max. W1, W2, W2-BullMQ, W4, W6, W9, W11: fire lag (sink receipt minus scheduled time); W10: the cold keys' fire lag, its baseline the same runs alone. W12 has no latency (see its per-run figures). W5: completion of high-priority runs. W3: single-request latency. W2's baseline is W2-BullMQ (the same burst run by BullMQ in this run).",
     "",
     "| workload | latency p50 / p95 / p99 / max | baseline (same run) | counts | throughput | ratio | per fired run | target |",
     "|---|---|---|---|---|---|---|---|",

@@ -1,4 +1,4 @@
-// Entry of `npm run bench [-- --quick] [-- --only w1,w4]`: starts the system, runs the workloads, writes results.
+// Entry of `npm run bench [-- --quick] [-- --only w1,w4] [-- --profile]`: starts the system, runs the workloads, writes results.
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Api } from "./client.ts";
@@ -24,10 +24,13 @@ import { fairness } from "./workloads/w6-fairness.ts";
 import { workers } from "./workloads/w7-workers.ts";
 import { graphs } from "./workloads/w8-graphs.ts";
 import { slowNeighbour } from "./workloads/w9-slow-neighbour.ts";
+import { keys } from "./workloads/w10-keys.ts";
+import { destinationRate } from "./workloads/w11-destination-rate.ts";
+import { objectCeiling } from "./workloads/w12-object-ceiling.ts";
 
 // W3 first: it measures the batch creation rate the others use to plan due times. W4 last: its
 // backlog stays on disk and should not weigh on the others. W2-BullMQ right after W2, so both see
-// the same machine state.
+// the same machine state. W12 starts a wrangler dev of its own (the main system idles meanwhile).
 const WORKLOADS: [string, (ctx: Context) => Promise<WorkloadResult>][] = [
   ["w3", creation],
   ["w1", precision],
@@ -38,6 +41,9 @@ const WORKLOADS: [string, (ctx: Context) => Promise<WorkloadResult>][] = [
   ["w7", workers],
   ["w8", graphs],
   ["w9", slowNeighbour],
+  ["w10", keys],
+  ["w11", destinationRate],
+  ["w12", objectCeiling],
   ["w4", backlog],
 ];
 
@@ -46,6 +52,7 @@ const RESULTS_DIR = new URL("./results", import.meta.url).pathname;
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
     only: { type: "string" },
     "max-in-flight": { type: "string" },
     out: { type: "string", default: RESULTS_DIR },
@@ -67,11 +74,17 @@ async function main(): Promise<void> {
   const loadAtStart = loadAverage();
   const mode = values.quick ? "quick" : "full";
   log(`bench (${mode}): starting wrangler dev and the webhook sink`);
-  system = await startSystem({ rawDir: join(values.out, "raw") });
+  const rawDir = join(values.out, "raw");
+  system = await startSystem({ rawDir });
   log(`system up at ${system.baseUrl}, sink at ${system.sink.url}`);
   const ctx: Context = {
     api: new Api(system.baseUrl, system.adminToken),
     sink: system.sink,
+    systemPid: system.pid,
+    rawDir,
+    profile: values.profile,
+    inspectorPort: system.inspectorPort,
+    systemDir: system.dir,
     quick: mode === "quick",
     batchRate: 1000,
     log,
@@ -135,16 +148,29 @@ async function main(): Promise<void> {
   );
 }
 
-/** W2's baseline: BullMQ running the same burst against the same sink in this run. */
+/**
+ * W2's baseline: BullMQ running the same burst against the same sink in this run. Adds the
+ * throughput and CPU-per-run ratios and the CPU target (issue 22: ≤ 1.5x BullMQ's CPU per run).
+ */
 function compareWithBullmq(results: WorkloadResult[]): void {
   const w2 = results.find((w) => w.name === "W2 burst" && !w.error);
   const peer = results.find((w) => w.name === "W2-BullMQ" && w.lag_ms);
   if (!w2 || !peer) return;
   w2.baseline_lag_ms = peer.lag_ms;
+  const cpuRatio = ratio(w2.per_run?.cpu_ms, peer.per_run?.cpu_ms);
+  if (w2.per_run && peer.per_run?.cpu_ms !== undefined)
+    w2.per_run = { ...w2.per_run, bullmq_cpu_ms: peer.per_run.cpu_ms };
   w2.ratio = {
     ...w2.ratio,
     runs_per_s_vs_bullmq: ratio(w2.throughput?.runs_per_s, peer.throughput?.runs_per_s),
+    cpu_per_run_vs_bullmq: cpuRatio,
   };
+  w2.targets.push({
+    name: "CPU ms per run / BullMQ's",
+    value: cpuRatio,
+    target: "<= 1.5",
+    met: cpuRatio !== null && cpuRatio <= 1.5,
+  });
 }
 
 main().catch(async (error) => {

@@ -39,3 +39,32 @@ export function ratio(a: number | null | undefined, b: number | null | undefined
 export function perSecond(count: number, ms: number): number {
   return ms > 0 ? Math.round((count / ms) * 10_000) / 10 : Number.NaN;
 }
+
+/** Most intervals open at one instant (an interval [start, end] ends after a start at the same ms). */
+export function maxOverlap(intervals: readonly { start: number; end: number }[]): number {
+  const events = intervals.flatMap((i) => [
+    [i.start, 1],
+    [i.end, -1],
+  ]);
+  // Starts before ends at the same instant: touching intervals count as overlapping (conservative).
+  events.sort((a, b) => (a[0] as number) - (b[0] as number) || (b[1] as number) - (a[1] as number));
+  let open = 0;
+  let most = 0;
+  for (const [, step] of events) {
+    open += step as number;
+    most = Math.max(most, open);
+  }
+  return most;
+}
+
+/** Most of `times` (ms) inside any window of `windowMs` (sliding, [t, t + windowMs)). */
+export function maxInWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  let from = 0;
+  for (let to = 0; to < sorted.length; to++) {
+    while ((sorted[to] as number) - (sorted[from] as number) >= windowMs) from++;
+    most = Math.max(most, to - from + 1);
+  }
+  return most;
+}

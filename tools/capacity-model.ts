@@ -188,7 +188,7 @@ export function renderCapacity(capacity: Capacity): string {
   const { inputs, queues, rows } = capacity;
   const q = queues[0] as QueueFigures;
   const lines = [
-    `Capacity of this configuration: ${LANES.length} lanes × ${inputs.shards} shards = ${queues.length} run queues, each with max_batch_size ${q.slots} and max_concurrency ${q.invocations}. All figures are computed (the local broker cannot show them: it runs one batch per queue at a time and has no connection limit).`,
+    `Capacity of this configuration: ${LANES.length} lanes × ${inputs.shards} shards = ${queues.length} run queues, each with max_batch_size ${q.slots} and max_concurrency ${q.invocations}. All figures are computed (the local broker cannot show them: it runs one batch per queue at a time and has no connection limit)${inputs.objectRunsPerSecond === null ? "" : ", except one tenant's object, measured by the bench (W12)"}.`,
     "",
     "| target latency | messages/s | deliveries at once | runs/s | runs/s, one lane alone | bound by | one tenant, runs/s | bound by |",
     "|---|---|---|---|---|---|---|---|",

@@ -13,6 +13,15 @@ import { type LatencySummary, summarize } from "../stats.ts";
 export interface Context {
   api: Api;
   sink: Sink;
+  /** The wrangler dev process of the system under test (the root of the tree whose CPU W2 measures). */
+  systemPid: number;
+  /** Where raw output goes (git-ignored): wrangler logs, CPU profiles. */
+  rawDir: string;
+  /** `--profile`: W2 records a V8 CPU profile of the Worker isolate (bench/profile.ts). */
+  profile: boolean;
+  /** wrangler dev's inspector port and working directory (for `--profile`). */
+  inspectorPort: number;
+  systemDir: string;
   quick: boolean;
   /** Jobs per second that batch creation reached (W3), used to plan due times. */
   batchRate: number;
@@ -92,6 +101,7 @@ function jobIndex(d: Delivery): number {
 /**
  * Waits until `expected` distinct jobs arrived at `path` (or the deadline), then a short grace for
  * late duplicates. `tenant` null: the deliveries do not come from the scheduler (W2-BullMQ).
+ * `whenArrived` runs once every job arrived (or the deadline passed), before the grace.
  */
 export async function awaitDeliveries(
   ctx: Context,
@@ -100,6 +110,7 @@ export async function awaitDeliveries(
   expected: number,
   deadline: number,
   graceMs = ctx.quick ? 1000 : 2000,
+  whenArrived?: () => Promise<void>,
 ): Promise<DeliveryReport> {
   let lastLog = Date.now();
   for (;;) {
@@ -111,6 +122,7 @@ export async function awaitDeliveries(
     }
     await sleep(200);
   }
+  await whenArrived?.();
   await sleep(graceMs);
   // Responses finish after the request arrives; wait briefly for slow targets to answer.
   const stillOpen = () => deliveriesAt(ctx.sink, path).some((d) => d.finished_at === null);

@@ -5,6 +5,7 @@ import { accessSync, constants, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { freePort } from "../../tools/processes.ts";
 import type { SinkJob } from "../bullmq-worker.ts";
+import { cpuPerRun, cpuWindow } from "../process-cpu.ts";
 import type { WorkloadResult } from "../report.ts";
 import { perSecond } from "../stats.ts";
 import { awaitDeliveries, type Context, dueAfterCreating, duplicateCount } from "./common.ts";
@@ -147,13 +148,18 @@ export async function bullmqBurst(ctx: Context): Promise<WorkloadResult> {
     }
     const late = Date.now() > due;
     ctx.log(`  ${count} BullMQ jobs due at ${scheduledFor}${late ? " (creation overran)" : ""}`);
+    // CPU of Redis and the BullMQ worker process over the same window as W2's.
+    const cpu = cpuWindow([redis.child.pid, worker.pid].filter((p) => p !== undefined));
     const report = await awaitDeliveries(
       ctx,
       null,
       path,
       count,
       due + Math.max(120_000, count * 20),
+      undefined,
+      async () => void cpu.end(),
     );
+    const cpuSpent = cpu.end();
     const jobs = await queue.getJobCounts("completed", "failed");
     const spanMs = report.lastReceived - due;
     return {
@@ -175,7 +181,13 @@ export async function bullmqBurst(ctx: Context): Promise<WorkloadResult> {
         bullmq_failed: jobs.failed ?? 0,
       },
       throughput: { runs_per_s: perSecond(report.delivered, spanMs), span_ms: spanMs },
+      per_run: { cpu_ms: cpuPerRun(cpuSpent, report.delivered) ?? Number.NaN },
+      cpu: {
+        window: "creation done → last run arrived",
+        spent_ms_by_process: cpuSpent?.by_command ?? null,
+      },
       notes: [
+        "per_run.cpu_ms: user + system CPU of redis-server and the BullMQ worker process (/proc/<pid>/stat) over the same window as W2's, ÷ runs delivered.",
         "One BullMQ Worker process POSTing to the same sink; delayed jobs due at one instant; default job options (one attempt, completed jobs kept); Redis on 127.0.0.1 without persistence.",
         ...(late ? ["job creation finished after the due time; lag includes creation"] : []),
       ],

@@ -7,7 +7,15 @@ import { idempotencyKeys } from "../storage/schema";
 type IdempotencyKeyRow = typeof idempotencyKeys.$inferSelect;
 
 export class IdempotencyKeyStore {
-  constructor(private readonly db: Database) {}
+  /** Prepared once: every request's alarm re-arm asks for it (nextWake). */
+  private readonly oldest;
+
+  constructor(private readonly db: Database) {
+    this.oldest = this.db
+      .select({ at: min(idempotencyKeys.createdAt) })
+      .from(idempotencyKeys)
+      .prepare();
+  }
 
   find(key: string): IdempotencyKeyRow | undefined {
     return this.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, key)).get();
@@ -25,11 +33,7 @@ export class IdempotencyKeyStore {
 
   /** When the oldest key passes the TTL (the alarm wakes to prune it), or null with no keys. */
   nextExpiry(): number | null {
-    const oldest =
-      this.db
-        .select({ at: min(idempotencyKeys.createdAt) })
-        .from(idempotencyKeys)
-        .get()?.at ?? null;
+    const oldest = this.oldest.get()?.at ?? null;
     return oldest === null ? null : oldest + LIMITS.idempotencyTtlSeconds * 1000;
   }
 }

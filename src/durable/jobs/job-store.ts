@@ -29,6 +29,7 @@ export class JobStore {
   private readonly byId;
   private readonly advanced;
   private readonly dueOfRank;
+  private readonly earliestOfRank;
 
   constructor(
     private readonly db: Database,
@@ -50,6 +51,12 @@ export class JobStore {
         lastRunId: sql`${sql.placeholder("lastRunId")}`,
       })
       .where(eq(jobs.id, sql.placeholder("id")))
+      .prepare();
+    // Every request's alarm re-arm asks for it (nextDueAt): built once, not per call.
+    this.earliestOfRank = this.db
+      .select({ at: min(jobs.nextRunAt) })
+      .from(jobs)
+      .where(and(DUE, eq(jobs.priorityRank, sql.placeholder("rank"))))
       .prepare();
     this.dueOfRank = this.db
       .select()
@@ -183,12 +190,7 @@ export class JobStore {
   nextDueAt(): number | null {
     let earliest: number | null = null;
     for (let rank = 0; rank < 3; rank++) {
-      const at =
-        this.db
-          .select({ at: min(jobs.nextRunAt) })
-          .from(jobs)
-          .where(and(DUE, eq(jobs.priorityRank, rank)))
-          .get()?.at ?? null;
+      const at = this.earliestOfRank.get({ rank })?.at ?? null;
       if (at !== null && (earliest === null || at < earliest)) earliest = at;
     }
     return earliest;

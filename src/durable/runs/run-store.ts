@@ -41,6 +41,7 @@ export class RunStore {
   /** Prepared once: the hottest statements skip drizzle's query building on every call. */
   private readonly byId;
   private readonly inserted;
+  private readonly oldestFinished;
   private readonly updates = new Map<string, { all(values: Record<string, unknown>): unknown[] }>();
 
   constructor(
@@ -56,6 +57,14 @@ export class RunStore {
       .select()
       .from(runs)
       .where(eq(runs.id, sql.placeholder("id")))
+      .prepare();
+    // Every request's alarm re-arm asks for it (nextPruneAt): built once, not per call.
+    this.oldestFinished = this.db
+      .select({ finishedAt: runs.finishedAt })
+      .from(runs)
+      .where(NOT_A_TASK_ROW)
+      .orderBy(asc(runs.id))
+      .limit(10)
       .prepare();
     // Every column a placeholder, encoded per column (JSON, booleans) when it runs.
     const values = Object.fromEntries(
@@ -380,13 +389,7 @@ export class RunStore {
    * are not looked at.
    */
   nextPruneAt(retentionMs: number): number | null {
-    const oldest = this.db
-      .select({ finishedAt: runs.finishedAt })
-      .from(runs)
-      .where(NOT_A_TASK_ROW)
-      .orderBy(asc(runs.id))
-      .limit(10)
-      .all();
+    const oldest = this.oldestFinished.all();
     const finished = oldest.map((r) => r.finishedAt).filter((t): t is number => t !== null);
     // The first instant at which `pruneFinished` takes it (it prunes runs finished strictly
     // before the cutoff); an alarm set to the instant itself would find nothing and fire again.
