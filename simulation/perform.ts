@@ -6,7 +6,7 @@
 import type { Action } from "./actions";
 import { isBatchAction, performBatch } from "./batch-actions";
 import { HOSTS, type JobSpec, jobInput, jobPatch } from "./jobs";
-import { type SimWorker, Violation, type World } from "./world";
+import type { SimWorker, World } from "./world";
 
 /** Jobs the simulation created, in order, with what it made them from. */
 export interface CreatedJob {
