@@ -73,7 +73,12 @@ export class FlowChecks {
 
     const limits = readLimits(world, defaults);
     const now = world.clock.now;
-    if (world.step.limitsChanged) this.admissions.clear();
+    // Limits changed during the step (while the alarm waited on its sends): what this step admitted
+    // came under the old limits, so the new limits' windows start empty after it.
+    if (world.step.limitsChanged) {
+      this.admissions.clear();
+      return;
+    }
     for (const run of entered) {
       for (const name of [
         `key:${run.flow_key ?? ""}`,
@@ -86,8 +91,6 @@ export class FlowChecks {
     const admittedNow = new Set(
       entered.flatMap((r) => [`key:${r.flow_key ?? ""}`, `destination:${r.destination}`]),
     );
-    // Limits changed during the step (while the alarm waited) do not undo what was admitted before.
-    if (world.step.limitsChanged) return;
     for (const name of admittedNow) {
       const own = limits.get(name);
       if (!own) continue;
