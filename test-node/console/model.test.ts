@@ -1,6 +1,6 @@
 /**
  * The console's pure logic, in Node: times in zones and DST days, the job form's requests and where
- * the API's messages go, flow limits, metrics parsing and chart series, task graph layers.
+ * the API's messages go (and which show, what gets focus), flow limits, metrics parsing and chart series, task graph layers.
  */
 import { describe, expect, it } from "vitest";
 import type { Job } from "../../src/client/index.ts";
@@ -12,6 +12,7 @@ import {
   placeLimitErrors,
   waitingText,
 } from "../../src/console/client/flow-model.ts";
+import { focusAfterRefusal, shownErrors } from "../../src/console/client/form-messages.ts";
 import {
   buildInput,
   buildPatch,
@@ -215,6 +216,25 @@ describe("the job form", () => {
     ]);
     expect(placed.byField).toEqual({ "job-cron": ["bad"] });
     expect(placed.unplaced).toEqual(["(body): odd"]);
+  });
+
+  it("shows the preview's schedule messages only while the submit has none for the schedule", () => {
+    const preview = [{ path: "schedule.cron", message: "from the preview" }];
+    const name = { path: "name", message: "too long" };
+    expect(shownErrors([name], preview)).toEqual([name, ...preview]);
+    const cron = { path: "schedule.cron", message: "from the submit" };
+    expect(shownErrors([name, cron], preview)).toEqual([name, cron]);
+  });
+
+  it("focuses the first field in form order after a refusal, or the summary when no field owns a message", () => {
+    const url = { path: "target.url", message: "Invalid URL" };
+    const cron = { path: "schedule.cron", message: "bad" };
+    expect(focusAfterRefusal([url, cron], false)).toEqual({ to: "field", id: "job-cron" });
+    expect(focusAfterRefusal([url, { path: "(body)", message: "odd" }], false)).toEqual({
+      to: "summary",
+    });
+    expect(focusAfterRefusal([], true)).toEqual({ to: "summary" });
+    expect(focusAfterRefusal([], false)).toBeNull();
   });
 });
 
