@@ -23,13 +23,23 @@
 //   --render               only rewrite soak.md from soak.json in --out (no run)
 // BENCH_SOURCE_DIR runs a scratch copy of the sources, as for the benchmark.
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Api, type Tenant } from "./client.ts";
 import { loadAverage } from "./report.ts";
+import { Inspector } from "./soak/inspector.ts";
+import {
+  cmdline,
+  diskUsage,
+  mb,
+  members,
+  memoryOf,
+  type ProcMemory,
+  wranglerGroup,
+} from "./soak/proc.ts";
 import type { System } from "./system.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -73,280 +83,6 @@ if (localObservability !== "on" && localObservability !== "off")
 const log = (message: string) =>
   console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
-
-// ---- processes and their memory (/proc) ----
-
-interface ProcMemory {
-  pid: number;
-  role: string;
-  rss_mb: number;
-  anon_mb: number;
-  file_mb: number;
-}
-
-function procFields(pid: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of readFileSync(`/proc/${pid}/status`, "utf8").split("\n")) {
-    const m = /^(VmRSS|RssAnon|RssFile|RssShmem):\s+(\d+) kB/.exec(line);
-    if (m) out[m[1] as string] = Number(m[2]) * 1024;
-  }
-  return out;
-}
-
-function pids(): number[] {
-  return readdirSync("/proc")
-    .filter((p) => /^\d+$/.test(p))
-    .map(Number);
-}
-
-function cmdline(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-  } catch {
-    return [];
-  }
-}
-
-function processGroup(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-  } catch {
-    return null;
-  }
-}
-
-/** The process group of the wrangler started for `port` (it is spawned detached: its own group). */
-function wranglerGroup(port: string): number {
-  for (const pid of pids()) {
-    const args = cmdline(pid);
-    const i = args.indexOf("--port");
-    if (args.some((a) => a.endsWith("wrangler/bin/wrangler.js")) && args[i + 1] === port) {
-      const group = processGroup(pid);
-      if (group !== null) return group;
-    }
-  }
-  throw new Error(`no wrangler process for port ${port}`);
-}
-
-/** The group's processes: `runtime` (workerd running our Worker), `proxy` (wrangler's), `wrangler`. */
-function members(group: number): { pid: number; role: string }[] {
-  const out: { pid: number; role: string }[] = [];
-  for (const pid of pids()) {
-    if (processGroup(pid) !== group) continue;
-    const args = cmdline(pid);
-    const exe = args[0] ?? "";
-    if (exe.endsWith("/workerd")) {
-      out.push({
-        pid,
-        role: args.some((a) => a.startsWith("--inspector-addr")) ? "runtime" : "proxy",
-      });
-    } else if (args.some((a) => a.endsWith("wrangler-dist/cli.js"))) {
-      out.push({ pid, role: "wrangler" });
-    }
-  }
-  return out;
-}
-
-function memoryOf(group: number): ProcMemory[] {
-  const out: ProcMemory[] = [];
-  for (const { pid, role } of members(group)) {
-    try {
-      const f = procFields(pid);
-      out.push({
-        pid,
-        role,
-        rss_mb: mb(f.VmRSS ?? 0),
-        anon_mb: mb(f.RssAnon ?? 0),
-        file_mb: mb((f.RssFile ?? 0) + (f.RssShmem ?? 0)),
-      });
-    } catch {
-      // exited between the listing and the read
-    }
-  }
-  return out.sort((a, b) => a.role.localeCompare(b.role));
-}
-
-/** TCP ports `pid` listens on (IPv4), from its socket inodes and /proc/net/tcp. */
-function listeningPorts(pid: number): number[] {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1] as string);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  const ports: number[] = [];
-  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
-    const cols = line.trim().split(/\s+/);
-    if (cols[3] === "0A" && inodes.has(cols[9] ?? "")) {
-      ports.push(Number.parseInt((cols[1] ?? ":0").split(":")[1] as string, 16));
-    }
-  }
-  return ports;
-}
-
-/** Bytes of the files under `dir` (0 when it is gone). */
-function diskUsage(dir: string): number {
-  let total = 0;
-  try {
-    for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-      if (!entry.isFile()) continue;
-      try {
-        total += statSync(join(entry.parentPath, entry.name)).size;
-      } catch {
-        // removed meanwhile
-      }
-    }
-  } catch {
-    // no such directory
-  }
-  return total;
-}
-
-// ---- the Worker isolate's heap, over the runtime's inspector ----
-
-class Inspector {
-  private next = 1;
-  private readonly waiting = new Map<number, (value: unknown) => void>();
-  private chunks: string[] = [];
-  private readonly socket: WebSocket;
-
-  private constructor(socket: WebSocket) {
-    this.socket = socket;
-    socket.addEventListener("message", (event) => {
-      const message = JSON.parse(String(event.data)) as {
-        id?: number;
-        method?: string;
-        params?: { chunk?: string };
-        result?: unknown;
-        error?: unknown;
-      };
-      if (message.method === "HeapProfiler.addHeapSnapshotChunk")
-        this.chunks.push(message.params?.chunk ?? "");
-      if (message.id === undefined) return;
-      this.waiting.get(message.id)?.(message.error ? { error: message.error } : message.result);
-      this.waiting.delete(message.id);
-    });
-  }
-
-  /**
-   * Connects through wrangler's inspector proxy (served by the proxy `workerd`): the runtime's own
-   * inspector accepts one session, which that proxy holds. The proxy wants an allowed Origin.
-   */
-  static async connect(proxyPid: number): Promise<Inspector> {
-    for (const port of listeningPorts(proxyPid)) {
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}/json/list`, {
-          signal: AbortSignal.timeout(2000),
-        });
-        const targets = (await response.json()) as { webSocketDebuggerUrl?: string }[];
-        const url = targets[0]?.webSocketDebuggerUrl;
-        if (!url) continue;
-        const inspector = await Inspector.open(url, "http://127.0.0.1");
-        log(`inspector: ${url}`);
-        return inspector;
-      } catch {
-        // not the inspector port
-      }
-    }
-    throw new Error(`no inspector found on the ports of workerd ${proxyPid}`);
-  }
-
-  /**
-   * Sessions with the runtime's other isolates (Miniflare's queue brokers, entry worker, local
-   * explorer, observability collector...): their heaps are in the same process and its RSS.
-   */
-  static async connectInternals(runtimePid: number): Promise<Map<string, Inspector>> {
-    const out = new Map<string, Inspector>();
-    for (const port of listeningPorts(runtimePid)) {
-      let targets: { id: string; webSocketDebuggerUrl?: string }[];
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}/json/list`, {
-          signal: AbortSignal.timeout(2000),
-        });
-        targets = (await response.json()) as typeof targets;
-        if (!Array.isArray(targets)) continue;
-      } catch {
-        continue;
-      }
-      for (const target of targets) {
-        // Our Worker's isolate allows one session, which wrangler's proxy holds.
-        if (!target.webSocketDebuggerUrl || target.id.startsWith("core:user:edge-scheduler"))
-          continue;
-        try {
-          out.set(target.id, await Inspector.open(target.webSocketDebuggerUrl));
-        } catch {
-          // gone or refused: skip it
-        }
-      }
-      if (out.size) break;
-    }
-    return out;
-  }
-
-  private static async open(url: string, origin?: string): Promise<Inspector> {
-    // Node's WebSocket (undici) takes extra headers in its second argument.
-    const init = origin ? ({ headers: { origin } } as unknown as string[]) : undefined;
-    const socket = new WebSocket(url, init);
-    await new Promise<void>((resolve, reject) => {
-      socket.addEventListener("open", () => resolve(), { once: true });
-      socket.addEventListener("error", () => reject(new Error("inspector socket")), {
-        once: true,
-      });
-    });
-    return new Inspector(socket);
-  }
-
-  call<T>(method: string, params: Record<string, unknown> = {}, timeoutMs = 5_000): Promise<T> {
-    const id = this.next++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(new Error(`${method}: no answer in ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiting.set(id, (value) => {
-        clearTimeout(timer);
-        const failed = value as { error?: { message?: string } } | undefined;
-        if (failed?.error) reject(new Error(`${method}: ${failed.error.message}`));
-        else resolve(value as T);
-      });
-      this.socket.send(JSON.stringify({ id, method, params }));
-    });
-  }
-
-  /** The isolate's V8 heap (in use, committed) and its ArrayBuffer backing stores (outside it). */
-  async heapUsage(
-    collect: boolean,
-  ): Promise<{ used_mb: number; total_mb: number; backing_mb: number }> {
-    if (collect) await this.call("HeapProfiler.collectGarbage");
-    const usage = await this.call<{
-      usedSize: number;
-      totalSize: number;
-      backingStorageSize?: number;
-    }>("Runtime.getHeapUsage");
-    return {
-      used_mb: mb(usage.usedSize),
-      total_mb: mb(usage.totalSize),
-      backing_mb: mb(usage.backingStorageSize ?? 0),
-    };
-  }
-
-  /** Writes a .heapsnapshot (after a GC) to `path`. */
-  async snapshot(path: string): Promise<void> {
-    this.chunks = [];
-    await this.call("HeapProfiler.takeHeapSnapshot", { reportProgress: false }, 300_000);
-    await writeFile(path, this.chunks.join(""));
-    this.chunks = [];
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
 
 // ---- the system under test ----
 
@@ -449,7 +185,7 @@ async function main(): Promise<void> {
   const persistDir = wranglerArgs[wranglerArgs.indexOf("--persist-to") + 1] ?? "";
   log(`system up at ${sys.baseUrl}; group ${group}: ${JSON.stringify(members(group))}`);
   if ((sessions === "worker" || sessions === "all") && proxyPid !== undefined)
-    inspector = await Inspector.connect(proxyPid);
+    inspector = await Inspector.connect(proxyPid, log);
   const runtimePid = members(group).find((m) => m.role === "runtime")?.pid;
   if ((sessions === "internals" || sessions === "all") && runtimePid !== undefined) {
     internals = await Inspector.connectInternals(runtimePid);
