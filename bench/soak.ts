@@ -7,6 +7,8 @@
 // the sink received; with --inspector also the V8 heaps (`Runtime.getHeapUsage`; once a minute
 // after a forced GC) of our Worker's isolate and of Miniflare's isolates in the same process.
 // Writes soak.json and soak.md to `--out` (bench/results).
+// Its parts are in bench/soak/: proc.ts (memory from /proc), inspector.ts (isolates' heaps),
+// system-under-test.ts (wrangler dev, started and stopped), sample.ts and report.ts.
 //
 // Options:
 //   --minutes N            10 by default; 3 for a quick look
@@ -22,27 +24,18 @@
 //   --out DIR              bench/results by default
 //   --render               only rewrite soak.md from soak.json in --out (no run)
 // BENCH_SOURCE_DIR runs a scratch copy of the sources, as for the benchmark.
-import { execFileSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { statSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Api, type Tenant } from "./client.ts";
 import { loadAverage } from "./report.ts";
-import { Inspector } from "./soak/inspector.ts";
-import {
-  cmdline,
-  diskUsage,
-  mb,
-  members,
-  memoryOf,
-  type ProcMemory,
-  wranglerGroup,
-} from "./soak/proc.ts";
-import type { System } from "./system.ts";
+import { diskUsage, mb, memoryOf } from "./soak/proc.ts";
+import { render, summary, versions, writeReport } from "./soak/report.ts";
+import type { Sample } from "./soak/sample.ts";
+import { SystemUnderTest } from "./soak/system-under-test.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const RESULTS_DIR = new URL("./results", import.meta.url).pathname;
 const JOBS_PER_SECOND = 20;
 const CRON_JOBS = 20;
@@ -84,70 +77,11 @@ const log = (message: string) =>
   console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-// ---- the system under test ----
-
-/** A scratch copy of the sources whose wrangler.toml sets LOG_LEVEL (BENCH_SOURCE_DIR). */
-async function sourcesWithLogLevel(level: string): Promise<string> {
-  const source = process.env.BENCH_SOURCE_DIR ?? ROOT;
-  const dir = await mkdtemp(join(tmpdir(), "scheduler-soak-src-"));
-  for (const entry of ["src", "migrations", "wrangler.toml", "package.json", "tsconfig.json"])
-    await cp(join(source, entry), join(dir, entry), { recursive: true });
-  const toml = await readFile(join(dir, "wrangler.toml"), "utf8");
-  if (!/^LOG_LEVEL = ".*"$/m.test(toml)) throw new Error("wrangler.toml has no LOG_LEVEL line");
-  await writeFile(
-    join(dir, "wrangler.toml"),
-    toml.replace(/^LOG_LEVEL = ".*"$/m, `LOG_LEVEL = "${level}"`),
-  );
-  return dir;
-}
-
-interface Sample {
-  t_s: number;
-  processes: ProcMemory[];
-  workerd_rss_mb: number;
-  runtime_rss_mb: number | null;
-  runtime_anon_mb: number | null;
-  heap_used_mb: number | null;
-  heap_after_gc_mb: number | null;
-  /** V8 heap committed for our isolate (used plus free space V8 keeps). */
-  heap_committed_mb: number | null;
-  array_buffers_mb: number | null;
-  /** Committed V8 heap of the runtime's other isolates (Miniflare's), summed and by isolate. */
-  internal_heaps_mb: number | null;
-  /** Their heaps in use after a forced GC (once a minute). */
-  internal_heaps_after_gc_mb: number | null;
-  internal_heaps: Record<string, number>;
-  /** Bytes on disk under --persist-to (the objects' SQLite files, queue and other local state). */
-  state_mb: number;
-  deliveries: number;
-  jobs_created: number;
-  wrangler_log_kb: number;
-}
-
-let system: System | undefined;
-let inspector: Inspector | undefined;
-let internals = new Map<string, Inspector>();
-let scratch: string | undefined;
-let rawDir: string | undefined;
-
-async function cleanup(failed = false): Promise<void> {
-  inspector?.close();
-  for (const session of internals.values()) session.close();
-  internals = new Map();
-  await system?.stop().catch(() => {});
-  const keep = values["keep-log"];
-  if (keep && rawDir) await cp(join(rawDir, "wrangler.log"), keep).catch(() => {});
-  if (failed && rawDir) {
-    // The wrangler log is all there is to tell why; show its end before it goes.
-    const text = await readFile(join(rawDir, "wrangler.log"), "utf8").catch(() => "");
-    console.error(`--- end of wrangler.log ---\n${text.split("\n").slice(-30).join("\n")}`);
-  }
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-  if (rawDir) await rm(rawDir, { recursive: true, force: true });
-}
+/** What the run started; stopped at its end, on a failure or a signal. */
+const underTest = new SystemUnderTest(values["keep-log"]);
 
 async function shutdown(code: number): Promise<never> {
-  await cleanup(code !== 0);
+  await underTest.cleanup(code !== 0);
   process.exit(code);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void shutdown(130));
@@ -165,32 +99,12 @@ async function main(): Promise<void> {
   );
   watchdog.unref();
 
-  if (logLevel !== "info") {
-    scratch = await sourcesWithLogLevel(logLevel);
-    process.env.BENCH_SOURCE_DIR = scratch;
-  }
-  // Wrangler's local observability (a streaming tail of every invocation into a trace store in
-  // the runtime, on by default) is switched with this variable; the child inherits it.
-  process.env.X_LOCAL_OBSERVABILITY = localObservability === "on" ? "true" : "false";
-  // Imported after BENCH_SOURCE_DIR is set: system.ts reads it when it loads.
-  const { startSystem } = await import("./system.ts");
-  rawDir = await mkdtemp(join(tmpdir(), "scheduler-soak-raw-"));
-  log(`soak: ${minutes} min, LOG_LEVEL=${logLevel}, targets ${targetMode}; starting wrangler dev`);
-  system = await startSystem({ rawDir });
-  const sys = system;
-  const port = new URL(sys.baseUrl).port;
-  const group = wranglerGroup(port);
-  const proxyPid = members(group).find((m) => m.role === "proxy")?.pid;
-  const wranglerArgs = cmdline(group);
-  const persistDir = wranglerArgs[wranglerArgs.indexOf("--persist-to") + 1] ?? "";
-  log(`system up at ${sys.baseUrl}; group ${group}: ${JSON.stringify(members(group))}`);
-  if ((sessions === "worker" || sessions === "all") && proxyPid !== undefined)
-    inspector = await Inspector.connect(proxyPid, log);
-  const runtimePid = members(group).find((m) => m.role === "runtime")?.pid;
-  if ((sessions === "internals" || sessions === "all") && runtimePid !== undefined) {
-    internals = await Inspector.connectInternals(runtimePid);
-    log(`inspector: ${internals.size} other isolates in the runtime`);
-  }
+  const {
+    system: sys,
+    group,
+    persistDir,
+    rawDir,
+  } = await underTest.start({ minutes, logLevel, targetMode, localObservability, sessions }, log);
 
   const api = new Api(sys.baseUrl, sys.adminToken);
   const tenant: Tenant = await api.createTenant(`soak-${Date.now().toString(36)}`, "standard");
@@ -272,10 +186,10 @@ async function main(): Promise<void> {
   if (snapshotDir) await mkdir(snapshotDir, { recursive: true });
   let inspectorFailures = 0;
   const snapshot = async (name: string) => {
-    if (!snapshotDir || !inspector) return;
+    if (!snapshotDir || !underTest.inspector) return;
     const path = join(snapshotDir, `soak-${name}.heapsnapshot`);
     try {
-      await inspector.snapshot(path);
+      await underTest.inspector.snapshot(path);
       log(`heap snapshot written to ${path}`);
     } catch (error) {
       log(`snapshot: ${(error as Error).message}`);
@@ -289,21 +203,21 @@ async function main(): Promise<void> {
     let heapAfterGc: number | null = null;
     let backing: number | null = null;
     let heapTotal: number | null = null;
-    if (inspector) {
+    if (underTest.inspector) {
       try {
-        const usage = await inspector.heapUsage(false);
+        const usage = await underTest.inspector.heapUsage(false);
         heapUsed = usage.used_mb;
         heapTotal = usage.total_mb;
         backing = usage.backing_mb;
         // A forced GC once a minute shows what stays reachable; between them the heap runs free.
         if (i % Math.max(1, Math.round(60_000 / sampleMs)) === 0)
-          heapAfterGc = (await inspector.heapUsage(true)).used_mb;
+          heapAfterGc = (await underTest.inspector.heapUsage(true)).used_mb;
       } catch (error) {
         log(`inspector: ${(error as Error).message}`);
         if (++inspectorFailures >= 3) {
           log("inspector: giving up after 3 failures");
-          inspector.close();
-          inspector = undefined;
+          underTest.inspector.close();
+          underTest.inspector = undefined;
         }
       }
     }
@@ -312,7 +226,7 @@ async function main(): Promise<void> {
     const gcMinute = i % Math.max(1, Math.round(60_000 / sampleMs)) === 0;
     let internalAfterGc: number | null = null;
     await Promise.all(
-      [...internals].map(async ([id, session]) => {
+      [...underTest.internals].map(async ([id, session]) => {
         const usage = await session.heapUsage(false).catch(() => null);
         if (usage) internal[id] = usage.total_mb;
         if (!gcMinute) return;
@@ -339,7 +253,7 @@ async function main(): Promise<void> {
       heap_after_gc_mb: heapAfterGc,
       heap_committed_mb: heapTotal,
       array_buffers_mb: backing,
-      internal_heaps_mb: internals.size
+      internal_heaps_mb: underTest.internals.size
         ? mb(Object.values(internal).reduce((sum, v) => sum + v * 2 ** 20, 0))
         : null,
       internal_heaps_after_gc_mb: internalAfterGc === null ? null : mb(internalAfterGc * 2 ** 20),
@@ -386,8 +300,8 @@ async function main(): Promise<void> {
   await snapshot("end");
   await creator;
   const runSeconds = Math.round((samples.at(-1)?.t_s ?? 0) - 1);
-  await cleanup();
-  system = undefined;
+  await underTest.cleanup();
+  underTest.system = undefined;
   clearTimeout(watchdog);
 
   const report = {
@@ -403,7 +317,9 @@ async function main(): Promise<void> {
       local_observability: localObservability,
       inspector: sessions,
       tier: "standard",
-      ...(process.env.BENCH_SOURCE_DIR && !scratch ? { source: process.env.BENCH_SOURCE_DIR } : {}),
+      ...(process.env.BENCH_SOURCE_DIR && !underTest.scratch
+        ? { source: process.env.BENCH_SOURCE_DIR }
+        : {}),
     },
     machine: {
       cores: cpus().length,
@@ -434,186 +350,10 @@ async function main(): Promise<void> {
       })),
     })),
   };
-  await mkdir(values.out, { recursive: true });
-  // Hand-kept findings survive a new run: `variants` in soak.json, `## Notes` onwards in soak.md.
-  const previousJson = await readFile(join(values.out, "soak.json"), "utf8").catch(() => "{}");
-  let variants: unknown;
-  try {
-    variants = (JSON.parse(previousJson) as { variants?: unknown }).variants;
-  } catch {
-    // not JSON: start afresh
-  }
-  const json = variants === undefined ? report : { ...report, variants };
-  await writeFile(join(values.out, "soak.json"), compactJson(json));
-  console.log(`\n${await writeMarkdown(report, samples)}`);
-  log(`written ${join(values.out, "soak.json")} and soak.md`);
+  await writeReport(values.out, report, samples, log);
 }
 
-/** Indented JSON with one line per sample, so the file stays small and readable. */
-function compactJson(value: { samples: unknown[] }): string {
-  const rows = value.samples.map((s) => `    ${JSON.stringify(s)}`).join(",\n");
-  const text = JSON.stringify({ ...value, samples: "@samples" }, null, 2);
-  return `${text.replace('"@samples"', `[\n${rows}\n  ]`)}\n`;
-}
-
-/** Writes soak.md, keeping its `## Notes` section; returns the generated part. */
-async function writeMarkdown(report: Parameters<typeof markdown>[0], samples: Sample[]) {
-  const previous = await readFile(join(values.out, "soak.md"), "utf8").catch(() => "");
-  const notes = previous.indexOf("\n## Notes");
-  const md = markdown(report, samples);
-  await writeFile(join(values.out, "soak.md"), notes < 0 ? md : `${md}${previous.slice(notes)}`);
-  return md;
-}
-
-/** `--render`: soak.md again from soak.json (after a change to the table or the notes). */
-async function render(): Promise<void> {
-  const report = JSON.parse(await readFile(join(values.out, "soak.json"), "utf8")) as Parameters<
-    typeof markdown
-  >[0] & { samples: Sample[] };
-  await writeMarkdown(report, report.samples);
-  log(`rendered ${join(values.out, "soak.md")}`);
-}
-
-function versions(): Record<string, string> {
-  const version = (pkg: string) =>
-    JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8"))
-      .version as string;
-  let commit = "";
-  try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
-      cwd: ROOT,
-      encoding: "utf8",
-    }).trim();
-  } catch {
-    // not a checkout
-  }
-  return {
-    node: process.version,
-    wrangler: version("wrangler"),
-    workerd: version("workerd"),
-    commit,
-  };
-}
-
-/** The sample nearest each whole minute, and the last one. */
-function perMinute(samples: Sample[]): Sample[] {
-  const last = samples.at(-1);
-  if (!last) return [];
-  const out: Sample[] = [];
-  for (let m = 0; m <= Math.floor(last.t_s / 60); m++) {
-    const near = samples.reduce((best, s) =>
-      Math.abs(s.t_s - m * 60) < Math.abs(best.t_s - m * 60) ? s : best,
-    );
-    if (!out.includes(near)) out.push(near);
-  }
-  if (!out.includes(last)) out.push(last);
-  return out;
-}
-
-function summary(samples: Sample[]) {
-  const first = samples.find((s) => s.t_s >= 60) ?? samples[0];
-  const last = samples.at(-1);
-  const delta = (f: (s: Sample) => number | null) =>
-    first && last && f(first) !== null && f(last) !== null
-      ? Math.round(((f(last) as number) - (f(first) as number)) * 10) / 10
-      : null;
-  const gcs = samples.filter((s) => s.heap_after_gc_mb !== null);
-  return {
-    workerd_rss_mb: {
-      start: samples[0]?.workerd_rss_mb,
-      after_1_min: first?.workerd_rss_mb,
-      end: last?.workerd_rss_mb,
-      max: Math.max(...samples.map((s) => s.workerd_rss_mb)),
-    },
-    growth_after_first_minute_mb: {
-      workerd_rss: delta((s) => s.workerd_rss_mb),
-      runtime_rss: delta((s) => s.runtime_rss_mb),
-      runtime_anon: delta((s) => s.runtime_anon_mb),
-      proxy_rss: delta((s) => s.processes.find((p) => p.role === "proxy")?.rss_mb ?? null),
-      state_on_disk: delta((s) => s.state_mb),
-      heap_after_gc:
-        gcs.length > 1
-          ? Math.round(
-              ((gcs.at(-1)?.heap_after_gc_mb ?? 0) -
-                (gcs.find((s) => s.t_s >= 60)?.heap_after_gc_mb ?? gcs[0]?.heap_after_gc_mb ?? 0)) *
-                10,
-            ) / 10
-          : null,
-    },
-    wrangler_log_kb: last?.wrangler_log_kb,
-  };
-}
-
-function markdown(
-  report: {
-    date: string;
-    params: Record<string, unknown>;
-    counts: Record<string, number>;
-    summary: ReturnType<typeof summary>;
-    restarts: { t_s: number; role: string }[];
-    versions: Record<string, string>;
-  },
-  samples: Sample[],
-): string {
-  // Heap columns only when a session measured them (--inspector).
-  const columns: [string, (s: Sample) => string][] = [
-    ["minute", (s) => (s.t_s / 60).toFixed(1)],
-    [
-      "workerd RSS MB (runtime + proxy)",
-      (s) =>
-        `${s.workerd_rss_mb} (${s.runtime_rss_mb ?? "-"} + ${s.processes.find((p) => p.role === "proxy")?.rss_mb ?? "-"})`,
-    ],
-    ["runtime anon MB", (s) => String(s.runtime_anon_mb ?? "-")],
-  ];
-  if (samples.some((s) => s.heap_used_mb !== null)) {
-    columns.push(
-      [
-        "JS heap MB used (after GC) / committed",
-        (s) =>
-          `${s.heap_used_mb ?? "-"}${s.heap_after_gc_mb === null ? "" : ` (${s.heap_after_gc_mb})`} / ${s.heap_committed_mb ?? "-"}`,
-      ],
-      ["ArrayBuffers MB", (s) => String(s.array_buffers_mb ?? "-")],
-    );
-  }
-  if (samples.some((s) => s.internal_heaps_mb !== null)) {
-    columns.push([
-      "Miniflare isolates' heaps MB committed (after GC)",
-      (s) =>
-        `${s.internal_heaps_mb ?? "-"}${s.internal_heaps_after_gc_mb === null ? "" : ` (${s.internal_heaps_after_gc_mb})`}`,
-    ]);
-  }
-  columns.push(
-    ["state on disk MB", (s) => String(s.state_mb)],
-    ["deliveries", (s) => String(s.deliveries)],
-  );
-  const lines = [
-    "# Memory soak (`npm run soak`)",
-    "",
-    `${report.date}, commit ${report.versions.commit}: ${report.params.minutes} min, 20 cron jobs every second + 20 one-time jobs a second, LOG_LEVEL=${report.params.log_level}, targets ${report.params.targets}, local observability ${report.params.local_observability}, inspector ${report.params.inspector}, wrangler ${report.versions.wrangler}, workerd ${report.versions.workerd}.`,
-    "RSS from /proc/<pid>/status; runtime = the workerd running the Worker, proxy = wrangler's proxy workerd; state = bytes under --persist-to.",
-    "",
-    `| ${columns.map(([name]) => name).join(" | ")} |`,
-    `|${columns.map(() => "---|").join("")}`,
-    ...perMinute(samples).map((s) => `| ${columns.map(([, cell]) => cell(s)).join(" | ")} |`),
-  ];
-  const g = report.summary.growth_after_first_minute_mb;
-  lines.push(
-    "",
-    `Growth from minute 1 to the end: workerd RSS ${g.workerd_rss} MB (runtime ${g.runtime_rss}, of it anonymous ${g.runtime_anon}; proxy ${g.proxy_rss})${g.heap_after_gc === null ? "" : `, JS heap after GC ${g.heap_after_gc} MB`}, state on disk ${g.state_on_disk} MB.`,
-    ...(report.restarts.length
-      ? [
-          `WARNING: a process was replaced during the run (${report.restarts.map((r) => `${r.role} at ${r.t_s} s`).join(", ")}); its memory restarted from zero.`,
-        ]
-      : []),
-    `Counts: ${Object.entries(report.counts)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(", ")}.`,
-    "",
-  );
-  return lines.join("\n");
-}
-
-(values.render ? render() : main()).catch(async (error) => {
+(values.render ? render(values.out, log) : main()).catch(async (error) => {
   console.error(error);
   await shutdown(1);
 });
