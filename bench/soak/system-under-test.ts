@@ -1,5 +1,4 @@
-// The soak's system under test: `wrangler dev` on the sources (with a log level), its inspector
-// sessions and scratch directories, started and stopped again whatever happens.
+// The soak's system under test: `wrangler dev` (sources with a log level), started and stopped.
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
