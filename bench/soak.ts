@@ -7,6 +7,8 @@
 // the sink received; with --inspector also the V8 heaps (`Runtime.getHeapUsage`; once a minute
 // after a forced GC) of our Worker's isolate and of Miniflare's isolates in the same process.
 // Writes soak.json and soak.md to `--out` (bench/results).
+// Its parts are in bench/soak/: proc.ts (memory from /proc), inspector.ts (isolates' heaps),
+// system-under-test.ts (wrangler dev, started and stopped), sample.ts and report.ts.
 //
 // Options:
 //   --minutes N            10 by default; 3 for a quick look
@@ -22,17 +24,18 @@
 //   --out DIR              bench/results by default
 //   --render               only rewrite soak.md from soak.json in --out (no run)
 // BENCH_SOURCE_DIR runs a scratch copy of the sources, as for the benchmark.
-import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { statSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Api, type Tenant } from "./client.ts";
 import { loadAverage } from "./report.ts";
-import type { System } from "./system.ts";
+import { diskUsage, mb, memoryOf } from "./soak/proc.ts";
+import { render, summary, versions, writeReport } from "./soak/report.ts";
+import type { Sample } from "./soak/sample.ts";
+import { SystemUnderTest } from "./soak/system-under-test.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const RESULTS_DIR = new URL("./results", import.meta.url).pathname;
 const JOBS_PER_SECOND = 20;
 const CRON_JOBS = 20;
@@ -73,345 +76,12 @@ if (localObservability !== "on" && localObservability !== "off")
 const log = (message: string) =>
   console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
-// ---- processes and their memory (/proc) ----
-
-interface ProcMemory {
-  pid: number;
-  role: string;
-  rss_mb: number;
-  anon_mb: number;
-  file_mb: number;
-}
-
-function procFields(pid: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of readFileSync(`/proc/${pid}/status`, "utf8").split("\n")) {
-    const m = /^(VmRSS|RssAnon|RssFile|RssShmem):\s+(\d+) kB/.exec(line);
-    if (m) out[m[1] as string] = Number(m[2]) * 1024;
-  }
-  return out;
-}
-
-function pids(): number[] {
-  return readdirSync("/proc")
-    .filter((p) => /^\d+$/.test(p))
-    .map(Number);
-}
-
-function cmdline(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-  } catch {
-    return [];
-  }
-}
-
-function processGroup(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-  } catch {
-    return null;
-  }
-}
-
-/** The process group of the wrangler started for `port` (it is spawned detached: its own group). */
-function wranglerGroup(port: string): number {
-  for (const pid of pids()) {
-    const args = cmdline(pid);
-    const i = args.indexOf("--port");
-    if (args.some((a) => a.endsWith("wrangler/bin/wrangler.js")) && args[i + 1] === port) {
-      const group = processGroup(pid);
-      if (group !== null) return group;
-    }
-  }
-  throw new Error(`no wrangler process for port ${port}`);
-}
-
-/** The group's processes: `runtime` (workerd running our Worker), `proxy` (wrangler's), `wrangler`. */
-function members(group: number): { pid: number; role: string }[] {
-  const out: { pid: number; role: string }[] = [];
-  for (const pid of pids()) {
-    if (processGroup(pid) !== group) continue;
-    const args = cmdline(pid);
-    const exe = args[0] ?? "";
-    if (exe.endsWith("/workerd")) {
-      out.push({
-        pid,
-        role: args.some((a) => a.startsWith("--inspector-addr")) ? "runtime" : "proxy",
-      });
-    } else if (args.some((a) => a.endsWith("wrangler-dist/cli.js"))) {
-      out.push({ pid, role: "wrangler" });
-    }
-  }
-  return out;
-}
-
-function memoryOf(group: number): ProcMemory[] {
-  const out: ProcMemory[] = [];
-  for (const { pid, role } of members(group)) {
-    try {
-      const f = procFields(pid);
-      out.push({
-        pid,
-        role,
-        rss_mb: mb(f.VmRSS ?? 0),
-        anon_mb: mb(f.RssAnon ?? 0),
-        file_mb: mb((f.RssFile ?? 0) + (f.RssShmem ?? 0)),
-      });
-    } catch {
-      // exited between the listing and the read
-    }
-  }
-  return out.sort((a, b) => a.role.localeCompare(b.role));
-}
-
-/** TCP ports `pid` listens on (IPv4), from its socket inodes and /proc/net/tcp. */
-function listeningPorts(pid: number): number[] {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1] as string);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  const ports: number[] = [];
-  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
-    const cols = line.trim().split(/\s+/);
-    if (cols[3] === "0A" && inodes.has(cols[9] ?? "")) {
-      ports.push(Number.parseInt((cols[1] ?? ":0").split(":")[1] as string, 16));
-    }
-  }
-  return ports;
-}
-
-/** Bytes of the files under `dir` (0 when it is gone). */
-function diskUsage(dir: string): number {
-  let total = 0;
-  try {
-    for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-      if (!entry.isFile()) continue;
-      try {
-        total += statSync(join(entry.parentPath, entry.name)).size;
-      } catch {
-        // removed meanwhile
-      }
-    }
-  } catch {
-    // no such directory
-  }
-  return total;
-}
-
-// ---- the Worker isolate's heap, over the runtime's inspector ----
-
-class Inspector {
-  private next = 1;
-  private readonly waiting = new Map<number, (value: unknown) => void>();
-  private chunks: string[] = [];
-  private readonly socket: WebSocket;
-
-  private constructor(socket: WebSocket) {
-    this.socket = socket;
-    socket.addEventListener("message", (event) => {
-      const message = JSON.parse(String(event.data)) as {
-        id?: number;
-        method?: string;
-        params?: { chunk?: string };
-        result?: unknown;
-        error?: unknown;
-      };
-      if (message.method === "HeapProfiler.addHeapSnapshotChunk")
-        this.chunks.push(message.params?.chunk ?? "");
-      if (message.id === undefined) return;
-      this.waiting.get(message.id)?.(message.error ? { error: message.error } : message.result);
-      this.waiting.delete(message.id);
-    });
-  }
-
-  /**
-   * Connects through wrangler's inspector proxy (served by the proxy `workerd`): the runtime's own
-   * inspector accepts one session, which that proxy holds. The proxy wants an allowed Origin.
-   */
-  static async connect(proxyPid: number): Promise<Inspector> {
-    for (const port of listeningPorts(proxyPid)) {
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}/json/list`, {
-          signal: AbortSignal.timeout(2000),
-        });
-        const targets = (await response.json()) as { webSocketDebuggerUrl?: string }[];
-        const url = targets[0]?.webSocketDebuggerUrl;
-        if (!url) continue;
-        const inspector = await Inspector.open(url, "http://127.0.0.1");
-        log(`inspector: ${url}`);
-        return inspector;
-      } catch {
-        // not the inspector port
-      }
-    }
-    throw new Error(`no inspector found on the ports of workerd ${proxyPid}`);
-  }
-
-  /**
-   * Sessions with the runtime's other isolates (Miniflare's queue brokers, entry worker, local
-   * explorer, observability collector...): their heaps are in the same process and its RSS.
-   */
-  static async connectInternals(runtimePid: number): Promise<Map<string, Inspector>> {
-    const out = new Map<string, Inspector>();
-    for (const port of listeningPorts(runtimePid)) {
-      let targets: { id: string; webSocketDebuggerUrl?: string }[];
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}/json/list`, {
-          signal: AbortSignal.timeout(2000),
-        });
-        targets = (await response.json()) as typeof targets;
-        if (!Array.isArray(targets)) continue;
-      } catch {
-        continue;
-      }
-      for (const target of targets) {
-        // Our Worker's isolate allows one session, which wrangler's proxy holds.
-        if (!target.webSocketDebuggerUrl || target.id.startsWith("core:user:edge-scheduler"))
-          continue;
-        try {
-          out.set(target.id, await Inspector.open(target.webSocketDebuggerUrl));
-        } catch {
-          // gone or refused: skip it
-        }
-      }
-      if (out.size) break;
-    }
-    return out;
-  }
-
-  private static async open(url: string, origin?: string): Promise<Inspector> {
-    // Node's WebSocket (undici) takes extra headers in its second argument.
-    const init = origin ? ({ headers: { origin } } as unknown as string[]) : undefined;
-    const socket = new WebSocket(url, init);
-    await new Promise<void>((resolve, reject) => {
-      socket.addEventListener("open", () => resolve(), { once: true });
-      socket.addEventListener("error", () => reject(new Error("inspector socket")), {
-        once: true,
-      });
-    });
-    return new Inspector(socket);
-  }
-
-  call<T>(method: string, params: Record<string, unknown> = {}, timeoutMs = 5_000): Promise<T> {
-    const id = this.next++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(new Error(`${method}: no answer in ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiting.set(id, (value) => {
-        clearTimeout(timer);
-        const failed = value as { error?: { message?: string } } | undefined;
-        if (failed?.error) reject(new Error(`${method}: ${failed.error.message}`));
-        else resolve(value as T);
-      });
-      this.socket.send(JSON.stringify({ id, method, params }));
-    });
-  }
-
-  /** The isolate's V8 heap (in use, committed) and its ArrayBuffer backing stores (outside it). */
-  async heapUsage(
-    collect: boolean,
-  ): Promise<{ used_mb: number; total_mb: number; backing_mb: number }> {
-    if (collect) await this.call("HeapProfiler.collectGarbage");
-    const usage = await this.call<{
-      usedSize: number;
-      totalSize: number;
-      backingStorageSize?: number;
-    }>("Runtime.getHeapUsage");
-    return {
-      used_mb: mb(usage.usedSize),
-      total_mb: mb(usage.totalSize),
-      backing_mb: mb(usage.backingStorageSize ?? 0),
-    };
-  }
-
-  /** Writes a .heapsnapshot (after a GC) to `path`. */
-  async snapshot(path: string): Promise<void> {
-    this.chunks = [];
-    await this.call("HeapProfiler.takeHeapSnapshot", { reportProgress: false }, 300_000);
-    await writeFile(path, this.chunks.join(""));
-    this.chunks = [];
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
-
-// ---- the system under test ----
-
-/** A scratch copy of the sources whose wrangler.toml sets LOG_LEVEL (BENCH_SOURCE_DIR). */
-async function sourcesWithLogLevel(level: string): Promise<string> {
-  const source = process.env.BENCH_SOURCE_DIR ?? ROOT;
-  const dir = await mkdtemp(join(tmpdir(), "scheduler-soak-src-"));
-  for (const entry of ["src", "migrations", "wrangler.toml", "package.json", "tsconfig.json"])
-    await cp(join(source, entry), join(dir, entry), { recursive: true });
-  const toml = await readFile(join(dir, "wrangler.toml"), "utf8");
-  if (!/^LOG_LEVEL = ".*"$/m.test(toml)) throw new Error("wrangler.toml has no LOG_LEVEL line");
-  await writeFile(
-    join(dir, "wrangler.toml"),
-    toml.replace(/^LOG_LEVEL = ".*"$/m, `LOG_LEVEL = "${level}"`),
-  );
-  return dir;
-}
-
-interface Sample {
-  t_s: number;
-  processes: ProcMemory[];
-  workerd_rss_mb: number;
-  runtime_rss_mb: number | null;
-  runtime_anon_mb: number | null;
-  heap_used_mb: number | null;
-  heap_after_gc_mb: number | null;
-  /** V8 heap committed for our isolate (used plus free space V8 keeps). */
-  heap_committed_mb: number | null;
-  array_buffers_mb: number | null;
-  /** Committed V8 heap of the runtime's other isolates (Miniflare's), summed and by isolate. */
-  internal_heaps_mb: number | null;
-  /** Their heaps in use after a forced GC (once a minute). */
-  internal_heaps_after_gc_mb: number | null;
-  internal_heaps: Record<string, number>;
-  /** Bytes on disk under --persist-to (the objects' SQLite files, queue and other local state). */
-  state_mb: number;
-  deliveries: number;
-  jobs_created: number;
-  wrangler_log_kb: number;
-}
-
-let system: System | undefined;
-let inspector: Inspector | undefined;
-let internals = new Map<string, Inspector>();
-let scratch: string | undefined;
-let rawDir: string | undefined;
-
-async function cleanup(failed = false): Promise<void> {
-  inspector?.close();
-  for (const session of internals.values()) session.close();
-  internals = new Map();
-  await system?.stop().catch(() => {});
-  const keep = values["keep-log"];
-  if (keep && rawDir) await cp(join(rawDir, "wrangler.log"), keep).catch(() => {});
-  if (failed && rawDir) {
-    // The wrangler log is all there is to tell why; show its end before it goes.
-    const text = await readFile(join(rawDir, "wrangler.log"), "utf8").catch(() => "");
-    console.error(`--- end of wrangler.log ---\n${text.split("\n").slice(-30).join("\n")}`);
-  }
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-  if (rawDir) await rm(rawDir, { recursive: true, force: true });
-}
+/** What the run started; stopped at its end, on a failure or a signal. */
+const underTest = new SystemUnderTest(values["keep-log"]);
 
 async function shutdown(code: number): Promise<never> {
-  await cleanup(code !== 0);
+  await underTest.cleanup(code !== 0);
   process.exit(code);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void shutdown(130));
@@ -429,32 +99,12 @@ async function main(): Promise<void> {
   );
   watchdog.unref();
 
-  if (logLevel !== "info") {
-    scratch = await sourcesWithLogLevel(logLevel);
-    process.env.BENCH_SOURCE_DIR = scratch;
-  }
-  // Wrangler's local observability (a streaming tail of every invocation into a trace store in
-  // the runtime, on by default) is switched with this variable; the child inherits it.
-  process.env.X_LOCAL_OBSERVABILITY = localObservability === "on" ? "true" : "false";
-  // Imported after BENCH_SOURCE_DIR is set: system.ts reads it when it loads.
-  const { startSystem } = await import("./system.ts");
-  rawDir = await mkdtemp(join(tmpdir(), "scheduler-soak-raw-"));
-  log(`soak: ${minutes} min, LOG_LEVEL=${logLevel}, targets ${targetMode}; starting wrangler dev`);
-  system = await startSystem({ rawDir });
-  const sys = system;
-  const port = new URL(sys.baseUrl).port;
-  const group = wranglerGroup(port);
-  const proxyPid = members(group).find((m) => m.role === "proxy")?.pid;
-  const wranglerArgs = cmdline(group);
-  const persistDir = wranglerArgs[wranglerArgs.indexOf("--persist-to") + 1] ?? "";
-  log(`system up at ${sys.baseUrl}; group ${group}: ${JSON.stringify(members(group))}`);
-  if ((sessions === "worker" || sessions === "all") && proxyPid !== undefined)
-    inspector = await Inspector.connect(proxyPid);
-  const runtimePid = members(group).find((m) => m.role === "runtime")?.pid;
-  if ((sessions === "internals" || sessions === "all") && runtimePid !== undefined) {
-    internals = await Inspector.connectInternals(runtimePid);
-    log(`inspector: ${internals.size} other isolates in the runtime`);
-  }
+  const {
+    system: sys,
+    group,
+    persistDir,
+    rawDir,
+  } = await underTest.start({ minutes, logLevel, targetMode, localObservability, sessions }, log);
 
   const api = new Api(sys.baseUrl, sys.adminToken);
   const tenant: Tenant = await api.createTenant(`soak-${Date.now().toString(36)}`, "standard");
@@ -536,10 +186,10 @@ async function main(): Promise<void> {
   if (snapshotDir) await mkdir(snapshotDir, { recursive: true });
   let inspectorFailures = 0;
   const snapshot = async (name: string) => {
-    if (!snapshotDir || !inspector) return;
+    if (!snapshotDir || !underTest.inspector) return;
     const path = join(snapshotDir, `soak-${name}.heapsnapshot`);
     try {
-      await inspector.snapshot(path);
+      await underTest.inspector.snapshot(path);
       log(`heap snapshot written to ${path}`);
     } catch (error) {
       log(`snapshot: ${(error as Error).message}`);
@@ -553,21 +203,21 @@ async function main(): Promise<void> {
     let heapAfterGc: number | null = null;
     let backing: number | null = null;
     let heapTotal: number | null = null;
-    if (inspector) {
+    if (underTest.inspector) {
       try {
-        const usage = await inspector.heapUsage(false);
+        const usage = await underTest.inspector.heapUsage(false);
         heapUsed = usage.used_mb;
         heapTotal = usage.total_mb;
         backing = usage.backing_mb;
         // A forced GC once a minute shows what stays reachable; between them the heap runs free.
         if (i % Math.max(1, Math.round(60_000 / sampleMs)) === 0)
-          heapAfterGc = (await inspector.heapUsage(true)).used_mb;
+          heapAfterGc = (await underTest.inspector.heapUsage(true)).used_mb;
       } catch (error) {
         log(`inspector: ${(error as Error).message}`);
         if (++inspectorFailures >= 3) {
           log("inspector: giving up after 3 failures");
-          inspector.close();
-          inspector = undefined;
+          underTest.inspector.close();
+          underTest.inspector = undefined;
         }
       }
     }
@@ -576,7 +226,7 @@ async function main(): Promise<void> {
     const gcMinute = i % Math.max(1, Math.round(60_000 / sampleMs)) === 0;
     let internalAfterGc: number | null = null;
     await Promise.all(
-      [...internals].map(async ([id, session]) => {
+      [...underTest.internals].map(async ([id, session]) => {
         const usage = await session.heapUsage(false).catch(() => null);
         if (usage) internal[id] = usage.total_mb;
         if (!gcMinute) return;
@@ -603,7 +253,7 @@ async function main(): Promise<void> {
       heap_after_gc_mb: heapAfterGc,
       heap_committed_mb: heapTotal,
       array_buffers_mb: backing,
-      internal_heaps_mb: internals.size
+      internal_heaps_mb: underTest.internals.size
         ? mb(Object.values(internal).reduce((sum, v) => sum + v * 2 ** 20, 0))
         : null,
       internal_heaps_after_gc_mb: internalAfterGc === null ? null : mb(internalAfterGc * 2 ** 20),
@@ -650,8 +300,8 @@ async function main(): Promise<void> {
   await snapshot("end");
   await creator;
   const runSeconds = Math.round((samples.at(-1)?.t_s ?? 0) - 1);
-  await cleanup();
-  system = undefined;
+  await underTest.cleanup();
+  underTest.system = undefined;
   clearTimeout(watchdog);
 
   const report = {
@@ -667,7 +317,9 @@ async function main(): Promise<void> {
       local_observability: localObservability,
       inspector: sessions,
       tier: "standard",
-      ...(process.env.BENCH_SOURCE_DIR && !scratch ? { source: process.env.BENCH_SOURCE_DIR } : {}),
+      ...(process.env.BENCH_SOURCE_DIR && !underTest.scratch
+        ? { source: process.env.BENCH_SOURCE_DIR }
+        : {}),
     },
     machine: {
       cores: cpus().length,
@@ -698,186 +350,10 @@ async function main(): Promise<void> {
       })),
     })),
   };
-  await mkdir(values.out, { recursive: true });
-  // Hand-kept findings survive a new run: `variants` in soak.json, `## Notes` onwards in soak.md.
-  const previousJson = await readFile(join(values.out, "soak.json"), "utf8").catch(() => "{}");
-  let variants: unknown;
-  try {
-    variants = (JSON.parse(previousJson) as { variants?: unknown }).variants;
-  } catch {
-    // not JSON: start afresh
-  }
-  const json = variants === undefined ? report : { ...report, variants };
-  await writeFile(join(values.out, "soak.json"), compactJson(json));
-  console.log(`\n${await writeMarkdown(report, samples)}`);
-  log(`written ${join(values.out, "soak.json")} and soak.md`);
+  await writeReport(values.out, report, samples, log);
 }
 
-/** Indented JSON with one line per sample, so the file stays small and readable. */
-function compactJson(value: { samples: unknown[] }): string {
-  const rows = value.samples.map((s) => `    ${JSON.stringify(s)}`).join(",\n");
-  const text = JSON.stringify({ ...value, samples: "@samples" }, null, 2);
-  return `${text.replace('"@samples"', `[\n${rows}\n  ]`)}\n`;
-}
-
-/** Writes soak.md, keeping its `## Notes` section; returns the generated part. */
-async function writeMarkdown(report: Parameters<typeof markdown>[0], samples: Sample[]) {
-  const previous = await readFile(join(values.out, "soak.md"), "utf8").catch(() => "");
-  const notes = previous.indexOf("\n## Notes");
-  const md = markdown(report, samples);
-  await writeFile(join(values.out, "soak.md"), notes < 0 ? md : `${md}${previous.slice(notes)}`);
-  return md;
-}
-
-/** `--render`: soak.md again from soak.json (after a change to the table or the notes). */
-async function render(): Promise<void> {
-  const report = JSON.parse(await readFile(join(values.out, "soak.json"), "utf8")) as Parameters<
-    typeof markdown
-  >[0] & { samples: Sample[] };
-  await writeMarkdown(report, report.samples);
-  log(`rendered ${join(values.out, "soak.md")}`);
-}
-
-function versions(): Record<string, string> {
-  const version = (pkg: string) =>
-    JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8"))
-      .version as string;
-  let commit = "";
-  try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
-      cwd: ROOT,
-      encoding: "utf8",
-    }).trim();
-  } catch {
-    // not a checkout
-  }
-  return {
-    node: process.version,
-    wrangler: version("wrangler"),
-    workerd: version("workerd"),
-    commit,
-  };
-}
-
-/** The sample nearest each whole minute, and the last one. */
-function perMinute(samples: Sample[]): Sample[] {
-  const last = samples.at(-1);
-  if (!last) return [];
-  const out: Sample[] = [];
-  for (let m = 0; m <= Math.floor(last.t_s / 60); m++) {
-    const near = samples.reduce((best, s) =>
-      Math.abs(s.t_s - m * 60) < Math.abs(best.t_s - m * 60) ? s : best,
-    );
-    if (!out.includes(near)) out.push(near);
-  }
-  if (!out.includes(last)) out.push(last);
-  return out;
-}
-
-function summary(samples: Sample[]) {
-  const first = samples.find((s) => s.t_s >= 60) ?? samples[0];
-  const last = samples.at(-1);
-  const delta = (f: (s: Sample) => number | null) =>
-    first && last && f(first) !== null && f(last) !== null
-      ? Math.round(((f(last) as number) - (f(first) as number)) * 10) / 10
-      : null;
-  const gcs = samples.filter((s) => s.heap_after_gc_mb !== null);
-  return {
-    workerd_rss_mb: {
-      start: samples[0]?.workerd_rss_mb,
-      after_1_min: first?.workerd_rss_mb,
-      end: last?.workerd_rss_mb,
-      max: Math.max(...samples.map((s) => s.workerd_rss_mb)),
-    },
-    growth_after_first_minute_mb: {
-      workerd_rss: delta((s) => s.workerd_rss_mb),
-      runtime_rss: delta((s) => s.runtime_rss_mb),
-      runtime_anon: delta((s) => s.runtime_anon_mb),
-      proxy_rss: delta((s) => s.processes.find((p) => p.role === "proxy")?.rss_mb ?? null),
-      state_on_disk: delta((s) => s.state_mb),
-      heap_after_gc:
-        gcs.length > 1
-          ? Math.round(
-              ((gcs.at(-1)?.heap_after_gc_mb ?? 0) -
-                (gcs.find((s) => s.t_s >= 60)?.heap_after_gc_mb ?? gcs[0]?.heap_after_gc_mb ?? 0)) *
-                10,
-            ) / 10
-          : null,
-    },
-    wrangler_log_kb: last?.wrangler_log_kb,
-  };
-}
-
-function markdown(
-  report: {
-    date: string;
-    params: Record<string, unknown>;
-    counts: Record<string, number>;
-    summary: ReturnType<typeof summary>;
-    restarts: { t_s: number; role: string }[];
-    versions: Record<string, string>;
-  },
-  samples: Sample[],
-): string {
-  // Heap columns only when a session measured them (--inspector).
-  const columns: [string, (s: Sample) => string][] = [
-    ["minute", (s) => (s.t_s / 60).toFixed(1)],
-    [
-      "workerd RSS MB (runtime + proxy)",
-      (s) =>
-        `${s.workerd_rss_mb} (${s.runtime_rss_mb ?? "-"} + ${s.processes.find((p) => p.role === "proxy")?.rss_mb ?? "-"})`,
-    ],
-    ["runtime anon MB", (s) => String(s.runtime_anon_mb ?? "-")],
-  ];
-  if (samples.some((s) => s.heap_used_mb !== null)) {
-    columns.push(
-      [
-        "JS heap MB used (after GC) / committed",
-        (s) =>
-          `${s.heap_used_mb ?? "-"}${s.heap_after_gc_mb === null ? "" : ` (${s.heap_after_gc_mb})`} / ${s.heap_committed_mb ?? "-"}`,
-      ],
-      ["ArrayBuffers MB", (s) => String(s.array_buffers_mb ?? "-")],
-    );
-  }
-  if (samples.some((s) => s.internal_heaps_mb !== null)) {
-    columns.push([
-      "Miniflare isolates' heaps MB committed (after GC)",
-      (s) =>
-        `${s.internal_heaps_mb ?? "-"}${s.internal_heaps_after_gc_mb === null ? "" : ` (${s.internal_heaps_after_gc_mb})`}`,
-    ]);
-  }
-  columns.push(
-    ["state on disk MB", (s) => String(s.state_mb)],
-    ["deliveries", (s) => String(s.deliveries)],
-  );
-  const lines = [
-    "# Memory soak (`npm run soak`)",
-    "",
-    `${report.date}, commit ${report.versions.commit}: ${report.params.minutes} min, 20 cron jobs every second + 20 one-time jobs a second, LOG_LEVEL=${report.params.log_level}, targets ${report.params.targets}, local observability ${report.params.local_observability}, inspector ${report.params.inspector}, wrangler ${report.versions.wrangler}, workerd ${report.versions.workerd}.`,
-    "RSS from /proc/<pid>/status; runtime = the workerd running the Worker, proxy = wrangler's proxy workerd; state = bytes under --persist-to.",
-    "",
-    `| ${columns.map(([name]) => name).join(" | ")} |`,
-    `|${columns.map(() => "---|").join("")}`,
-    ...perMinute(samples).map((s) => `| ${columns.map(([, cell]) => cell(s)).join(" | ")} |`),
-  ];
-  const g = report.summary.growth_after_first_minute_mb;
-  lines.push(
-    "",
-    `Growth from minute 1 to the end: workerd RSS ${g.workerd_rss} MB (runtime ${g.runtime_rss}, of it anonymous ${g.runtime_anon}; proxy ${g.proxy_rss})${g.heap_after_gc === null ? "" : `, JS heap after GC ${g.heap_after_gc} MB`}, state on disk ${g.state_on_disk} MB.`,
-    ...(report.restarts.length
-      ? [
-          `WARNING: a process was replaced during the run (${report.restarts.map((r) => `${r.role} at ${r.t_s} s`).join(", ")}); its memory restarted from zero.`,
-        ]
-      : []),
-    `Counts: ${Object.entries(report.counts)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(", ")}.`,
-    "",
-  );
-  return lines.join("\n");
-}
-
-(values.render ? render() : main()).catch(async (error) => {
+(values.render ? render(values.out, log) : main()).catch(async (error) => {
   console.error(error);
   await shutdown(1);
 });
