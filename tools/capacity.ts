@@ -24,11 +24,11 @@ export const PREMIUM_MAX_IN_FLIGHT = 1000;
 
 /**
  * Runs/s one tenant's object sustains: measured by W12 ("object ceiling" in `npm run bench`,
- * `runs_per_s_c6`: claims of six, as the production consumer makes them). This value: the full run
- * of 2026-12-07 03:17 UTC on a shared, loaded 2-core machine (load average 6-9); the committed full
- * run on a quiet machine replaces it. `--object-runs-per-s` overrides it.
+ * `runs_per_s_c6`: claims of six, as the production consumer makes them). This value: the committed
+ * full run of 2026-12-07 04:13 UTC (bench/results/latest.md) on the 2-core machine, with a seeded
+ * simulation running beside it at the lowest priority. `--object-runs-per-s` overrides it.
  */
-export const OBJECT_RUNS_PER_S_W12: number | null = 600;
+export const OBJECT_RUNS_PER_S_W12: number | null = 869;
 
 /** The model's inputs from the wrangler.toml in `dir`. */
 export async function inputsFrom(
