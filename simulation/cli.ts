@@ -71,7 +71,16 @@ if (argv.includes("--mutants")) {
   const budget = Number(argv[argv.indexOf("--mutant-seeds") + 1] ?? 0) || 300;
   const rows: string[] = [];
   let missed = 0;
+  // `--only 3,7` runs those mutants alone (indexes in mutants.ts).
+  const only = argv.includes("--only")
+    ? new Set(
+        String(argv[argv.indexOf("--only") + 1])
+          .split(",")
+          .map(Number),
+      )
+    : null;
   for (const [i, mutant] of MUTANTS.entries()) {
+    if (only && !only.has(i)) continue;
     const started = performance.now();
     const { firstViolation } = await bundle(`mutant-${i}`, mutant);
     const found = await firstViolation(1, budget, 150);

@@ -237,8 +237,8 @@ export const MUTANTS: Mutant[] = [
     edits: [
       {
         file: "src/durable/worker-operations.ts",
-        from: "for (const { run_id, attempt } of held) {",
-        to: "for (const { run_id, attempt } of [...held, ...this.poolRuns.runningOf(workerId).map((r) => ({ run_id: r.id, attempt: r.attempt }))]) {",
+        from: "      for (const item of held) {",
+        to: "      for (const item of [...held, ...this.poolRuns.runningOf(workerId).map((r) => ({ run_id: r.id, attempt: r.attempt }))]) {",
       },
     ],
   },
