@@ -25,10 +25,10 @@ export const PREMIUM_MAX_IN_FLIGHT = 1000;
 /**
  * Runs/s one tenant's object sustains: measured by W12 ("object ceiling" in `npm run bench`,
  * `runs_per_s_c6`: claims of six, as the production consumer makes them). This value: the committed
- * full run of 2026-12-07 04:13 UTC (bench/results/latest.md) on the 2-core machine, with a seeded
- * simulation running beside it at the lowest priority. `--object-runs-per-s` overrides it.
+ * full run of 2026-12-07 05:03 UTC (bench/results/latest.md) on the quiet 2-core machine.
+ * `--object-runs-per-s` overrides it.
  */
-export const OBJECT_RUNS_PER_S_W12: number | null = 869;
+export const OBJECT_RUNS_PER_S_W12: number | null = 1749;
 
 /** The model's inputs from the wrangler.toml in `dir`. */
 export async function inputsFrom(
