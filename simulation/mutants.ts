@@ -275,8 +275,8 @@ export const MUTANTS: Mutant[] = [
     edits: [
       {
         file: "src/durable/job-operations.ts",
-        from: "      if (patch.target !== undefined) this.lifecycle.control.retarget(changed, now);\n",
-        to: "",
+        from: "      if (patch.target !== undefined || patch.flow_key !== undefined)\n",
+        to: "      if (patch.flow_key !== undefined)\n",
       },
     ],
   },
