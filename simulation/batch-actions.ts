@@ -6,6 +6,7 @@
 import type { ReportItem, ReportResult } from "../src/contract/worker-reports";
 import { POOLS } from "./jobs";
 import type { Random } from "./random";
+import { checkStopIsDue } from "./worker-checks";
 import { type SimWorker, Violation, type World } from "./world";
 
 export type BatchAction =
@@ -140,7 +141,7 @@ export async function performBatch(world: World, action: BatchAction): Promise<v
             );
           continue;
         }
-        world.checkStopIsDue(answer.run_id, answer.attempt);
+        checkStopIsDue(world, answer.run_id, answer.attempt);
         world.release(worker, answer.run_id);
       }
       return;

@@ -6,6 +6,7 @@
 import type { Action } from "./actions";
 import { isBatchAction, performBatch } from "./batch-actions";
 import { HOSTS, type JobSpec, jobInput, jobPatch } from "./jobs";
+import { checkStopIsDue, checkUnnamedNotRenewed, leasesOfUnnamed } from "./worker-checks";
 import type { SimWorker, World } from "./world";
 
 /** Jobs the simulation created, in order, with what it made them from. */
@@ -290,9 +291,9 @@ async function heartbeat(
   const { object, workerCredential } = world;
   if (action.all) {
     const held = [...worker.held].map(([run_id, attempt]) => ({ run_id, attempt }));
-    const others = world.leasesOfUnnamed(worker);
+    const others = leasesOfUnnamed(world, worker);
     const answers = await world.call(object.heartbeatWorker(workerCredential, worker.id, held));
-    world.checkUnnamedNotRenewed(worker, others);
+    checkUnnamedNotRenewed(world, worker, others);
     for (const answer of answers ?? []) await stopOrKeep(world, worker, answer);
     return;
   }
@@ -323,7 +324,7 @@ async function stopOrKeep(
     world.leaseAnswered(worker, answer as never);
     return;
   }
-  world.checkStopIsDue(answer.run_id, answer.attempt);
+  checkStopIsDue(world, answer.run_id, answer.attempt);
   world.release(worker, answer.run_id);
   if (answer.cancel && answer.lease_expires_at !== null) {
     await world.call(

@@ -18,11 +18,6 @@ export const TENANT_ID = "sim";
 /** 2026-11-02T00:00:00Z: the simulations all start at the same instant. */
 export const START = Date.UTC(2026, 10, 2);
 
-/** The object's in-memory tables, read by the checks (protected in the class). */
-interface Inside {
-  memory: { leases: { entries(): Map<string, number> } };
-}
-
 /** A message on a run queue, as the consumer will see it. */
 export interface SimMessage {
   seq: number;
@@ -333,44 +328,6 @@ export class World {
       attempt: answer.attempt,
       until: Date.parse(answer.lease_expires_at),
     });
-  }
-
-  /** Leases the object holds for runs under `worker`'s id that it does not name (a dead incarnation's). */
-  leasesOfUnnamed(worker: SimWorker): Map<string, number> {
-    const leases = (this.object as unknown as Inside).memory.leases.entries();
-    const running = this.storage.db
-      .prepare("select id from runs where status = 'running' and worker_id = ?")
-      .all(worker.id) as { id: string }[];
-    return new Map(
-      running
-        .filter((r) => !worker.held.has(r.id) && leases.has(r.id))
-        .map((r) => [r.id, leases.get(r.id) as number]),
-    );
-  }
-
-  /** A worker's heartbeat renews only the runs it names. */
-  checkUnnamedNotRenewed(worker: SimWorker, before: Map<string, number>): void {
-    const leases = (this.object as unknown as Inside).memory.leases.entries();
-    for (const [runId, lease] of before) {
-      const after = leases.get(runId);
-      if (after !== undefined && after > lease)
-        throw new Violation(
-          "a heartbeat renews only the runs it names",
-          `${worker.id}'s heartbeat renewed ${runId}, which it did not name`,
-        );
-    }
-  }
-
-  /** A worker is told to stop a run only when the run was cancelled or moved on from its attempt. */
-  checkStopIsDue(runId: string, attempt: number): void {
-    const run = this.storage.db
-      .prepare("select status, attempt from runs where id = ?")
-      .get(runId) as { status: string; attempt: number } | undefined;
-    if (run?.status === "running" && run.attempt === attempt)
-      throw new Violation(
-        "a worker is told to stop only a run that was cancelled or moved on",
-        `${runId} attempt ${attempt} is still running, yet its worker was told to stop`,
-      );
   }
 
   /** The worker stops holding a run (reported, refused, or told to stop). */
